@@ -1,0 +1,3 @@
+-- No rows: json is still a valid array.
+-- query
+SELECT 1 AS n, 'x' AS s WHERE false

@@ -1,0 +1,84 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// schemaVersion is the version of the schema this build writes.
+const schemaVersion = 1
+
+// migrations returns the schema steps; entry i moves version i to i+1.
+func migrations() []string {
+	return []string{
+		// 0 -> 1: events, rejects, ingested files.
+		`CREATE TABLE event_store (` + eventColumnsDDL + `,
+		-- dedupe key: 128-bit hash of eventID, eventTime, eventSource,
+		-- eventName and recipientAccountId (of the record's bytes when it
+		-- has no eventID)
+		key_hi UBIGINT NOT NULL,
+		key_lo UBIGINT NOT NULL
+	);
+	CREATE VIEW events AS SELECT * EXCLUDE (key_hi, key_lo) FROM event_store;
+	CREATE TABLE rejects (
+		source VARCHAR NOT NULL,      -- file path, or "-" for stdin
+		record_index INTEGER NOT NULL, -- 0-based index of the record in its file
+		line INTEGER,                  -- 1-based line the record starts on, when known
+		byte_offset BIGINT,            -- offset in the decompressed file
+		reason VARCHAR NOT NULL,
+		record BLOB,                   -- at most the first 4 KiB of the record
+		rejected_at TIMESTAMP NOT NULL
+	);
+	CREATE TABLE ingested_files (
+		source VARCHAR NOT NULL,
+		bytes BIGINT NOT NULL,
+		sha256 VARCHAR NOT NULL,
+		records INTEGER NOT NULL,
+		stored INTEGER NOT NULL,
+		duplicates INTEGER NOT NULL,
+		skipped INTEGER NOT NULL,
+		rejected INTEGER NOT NULL,
+		ingested_at TIMESTAMP NOT NULL
+	);`,
+	}
+}
+
+// migrate creates the schema in a new database and upgrades an old one, in
+// one transaction. A database written by a newer build is refused.
+func migrate(ctx context.Context, db *sql.DB) error {
+	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS trailbook_meta (schema_version INTEGER NOT NULL)`); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	var version int
+	err := db.QueryRowContext(ctx, `SELECT schema_version FROM trailbook_meta`).Scan(&version)
+	switch {
+	case err == sql.ErrNoRows:
+		if _, err := db.ExecContext(ctx, `INSERT INTO trailbook_meta VALUES (0)`); err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+	case err != nil:
+		return fmt.Errorf("migrate: %w", err)
+	}
+	if version > schemaVersion {
+		return fmt.Errorf("migrate: database schema version %d is newer than this build's %d", version, schemaVersion)
+	}
+	if version == schemaVersion {
+		return nil
+	}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	defer tx.Rollback()
+	steps := migrations()
+	for v := version; v < schemaVersion; v++ {
+		if _, err := tx.ExecContext(ctx, steps[v]); err != nil {
+			return fmt.Errorf("migrate to version %d: %w", v+1, err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE trailbook_meta SET schema_version = ?`, schemaVersion); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	return tx.Commit()
+}
