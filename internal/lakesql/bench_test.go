@@ -18,7 +18,7 @@ func BenchmarkTranslate(b *testing.B) {
 		}
 		b.Run(name, func(b *testing.B) {
 			for b.Loop() {
-				if _, err := Translate(ctx, conn, string(src)); err != nil {
+				if _, err := Translate(ctx, conn, string(src), Options{}); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -36,7 +36,7 @@ func FuzzTranslate(f *testing.F) {
 	conn := newConn(f, false)
 	ctx := context.Background()
 	f.Fuzz(func(t *testing.T, src string) {
-		q, err := Translate(ctx, conn, src)
+		q, err := Translate(ctx, conn, src, Options{})
 		if err != nil {
 			return
 		}

@@ -59,7 +59,7 @@ func newConn(t testing.TB, withRows bool) *sql.Conn {
 // runLake translates src, binds params and returns the rows formatted by
 // formatValue, one string per row with columns joined by " | ".
 func runLake(ctx context.Context, conn *sql.Conn, src string, params map[string]string) (*Query, []string, error) {
-	q, err := Translate(ctx, conn, src)
+	q, err := Translate(ctx, conn, src, Options{})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -52,12 +52,21 @@ type Query struct {
 	offsets []int // offset into src of the first use of each param
 }
 
+// Options tunes Translate. The zero value translates for a store holding
+// only the events table.
+type Options struct {
+	// Tables are the names, besides events, that FROM may read as
+	// themselves: the store's own tables (rejects, ingested_files, ...).
+	// Every other single name means the event data store, as in Lake.
+	Tables []string
+}
+
 // Translate turns one Lake SQL SELECT statement into DuckDB SQL. Problems
 // with the query are returned as *Error with a stable Code and a position
 // in src; other errors come from db. It makes two round trips to db (about
 // a millisecond in all) and does not run the query. It is safe for
 // concurrent use when db is.
-func Translate(ctx context.Context, db Conn, src string) (*Query, error) {
+func Translate(ctx context.Context, db Conn, src string, opts Options) (*Query, error) {
 	s, err := prepare(src)
 	if err != nil {
 		return nil, err
@@ -77,7 +86,10 @@ func Translate(ctx context.Context, db Conn, src string) (*Query, error) {
 	if len(stmts) != 1 {
 		return nil, errorAt(src, 0, CodeMultipleStatements, "expected one statement, found %d", len(stmts))
 	}
-	rw := &rewriter{src: s}
+	rw := &rewriter{src: s, tables: map[string]bool{}}
+	for _, t := range opts.Tables {
+		rw.tables[strings.ToLower(t)] = true
+	}
 	rw.walk(stmts[0])
 	if err := rw.firstError(); err != nil {
 		return nil, err

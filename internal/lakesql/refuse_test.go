@@ -45,7 +45,7 @@ func TestRefuse(t *testing.T) {
 			if len(fields) != 3 {
 				t.Fatalf("%s.err: want CODE LINE:COL TEXT", name)
 			}
-			q, err := Translate(ctx, conn, queries[name])
+			q, err := Translate(ctx, conn, queries[name], Options{})
 			if err == nil {
 				t.Fatalf("translated to %s, want %s", q.SQL, want)
 			}
@@ -69,7 +69,7 @@ func TestArgs(t *testing.T) {
 	conn := newConn(t, false)
 	ctx := context.Background()
 	src := "SELECT 1 FROM events\nWHERE eventName = :name AND eventTime > ${since} AND awsRegion = :name"
-	q, err := Translate(ctx, conn, src)
+	q, err := Translate(ctx, conn, src, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

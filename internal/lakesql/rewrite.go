@@ -14,7 +14,8 @@ type node = map[string]any
 // rewriter rewrites a json_serialize_sql tree in place from Lake
 // semantics to DuckDB semantics. It is used once, by one goroutine.
 type rewriter struct {
-	src  *source
+	src    *source
+	tables map[string]bool // the store's own tables, lower case
 	ctes []map[string]bool // CTE names in scope, innermost last, lower case
 	errs []*Error
 }
@@ -90,6 +91,9 @@ func (r *rewriter) object(n node) any {
 	for k, v := range n {
 		n[k] = r.walk(v)
 	}
+	if n["type"] == "SELECT_NODE" {
+		lenientGroupBy(n)
+	}
 	if _, isExpr := n["class"]; isExpr {
 		out := r.expr(n)
 		if o, ok := out.(node); ok && o["alias"] == "" {
@@ -110,7 +114,8 @@ func (r *rewriter) isCTE(name string) bool {
 	return false
 }
 
-// baseTable points every table name that is not a CTE at the events table,
+// baseTable points every table name that is not a CTE or one of the
+// store's own tables at the events table,
 // keeping the name the user wrote as the alias so qualified column
 // references still resolve.
 func (r *rewriter) baseTable(n node) {
@@ -123,7 +128,7 @@ func (r *rewriter) baseTable(n node) {
 			"table %s is not available: a Lake query reads the event data store (events) and its own CTEs", full)
 		return
 	}
-	if r.isCTE(name) {
+	if r.isCTE(name) || r.tables[strings.ToLower(name)] {
 		return
 	}
 	if !strings.EqualFold(name, eventsTable) {
@@ -398,4 +403,77 @@ func selectNode(items []any) node {
 		"sample":             nil,
 		"qualify":            nil,
 	}
+}
+
+// lenientGroupBy lets a grouped query select a plain column it does not
+// group by, as CloudTrail Lake evidently does (AWS's own sample
+// network-activity-events-vpce-access-denied-s3 relies on it): such a
+// column becomes min(column), keeping its output name. min is one choice of
+// Trino's arbitrary() value, and a deterministic one. Queries that group by
+// position or alias, or by grouping sets, are left as they are.
+func lenientGroupBy(n node) {
+	groups, _ := n["group_expressions"].([]any)
+	if len(groups) == 0 {
+		return
+	}
+	if sets, _ := n["group_sets"].([]any); len(sets) > 1 {
+		return
+	}
+	grouped := map[string]bool{}
+	for _, g := range groups {
+		gn, ok := g.(node)
+		if !ok {
+			return
+		}
+		if gn["class"] == "CONSTANT" {
+			return // GROUP BY 1: positions name select items
+		}
+		if gn["class"] == "COLUMN_REF" {
+			grouped[columnPath(gn)] = true
+		}
+	}
+	items, _ := n["select_list"].([]any)
+	aliases := map[string]bool{}
+	for _, it := range items {
+		if in, ok := it.(node); ok {
+			if a, _ := in["alias"].(string); a != "" {
+				aliases[strings.ToLower(a)] = true
+			}
+		}
+	}
+	for path := range grouped {
+		if !strings.Contains(path, ".") && aliases[path] {
+			return // GROUP BY an output alias
+		}
+	}
+	for i, it := range items {
+		in, ok := it.(node)
+		if !ok || in["class"] != "COLUMN_REF" {
+			continue
+		}
+		path := columnPath(in)
+		if grouped[path] {
+			continue
+		}
+		names, _ := in["column_names"].([]any)
+		alias, _ := in["alias"].(string)
+		if alias == "" && len(names) > 0 {
+			alias, _ = names[len(names)-1].(string)
+		}
+		in["alias"] = ""
+		agg := call("min", in["query_location"], in)
+		agg["alias"] = alias
+		items[i] = agg
+	}
+}
+
+// columnPath is a column reference's dotted name, lower case.
+func columnPath(n node) string {
+	names, _ := n["column_names"].([]any)
+	parts := make([]string, 0, len(names))
+	for _, x := range names {
+		s, _ := x.(string)
+		parts = append(parts, strings.ToLower(s))
+	}
+	return strings.Join(parts, ".")
 }

@@ -92,7 +92,7 @@ func TestSamples(t *testing.T) {
 		}
 	}
 	want := map[string]int{
-		"samples ok": 57, "samples invalid": 1, "samples config": 7, "samples malformed": 7,
+		"samples ok": 58, "samples config": 7, "samples malformed": 7,
 		"userguide ok": 7, "userguide invalid": 1, "userguide malformed": 2,
 	}
 	if fmt.Sprint(counts) != fmt.Sprint(want) {
@@ -101,7 +101,7 @@ func TestSamples(t *testing.T) {
 }
 
 func checkSample(ctx context.Context, t *testing.T, conn *sql.Conn, e sampleEntry, src string) {
-	q, err := Translate(ctx, conn, src)
+	q, err := Translate(ctx, conn, src, Options{})
 	if e.status == "malformed" {
 		var le *Error
 		if !errors.As(err, &le) {

@@ -68,3 +68,7 @@ const rawColumnsDDL = `,
 // query translator's tests and fuzzers use it to stand up a schema-only store.
 const EventsDDL = `CREATE TABLE events (` + eventColumnsDDL + `
 )`
+
+// Tables are the store's own tables that user SQL may read by name besides
+// events; every other table name in a Lake query means events.
+func Tables() []string { return []string{"rejects", "ingested_files"} }
