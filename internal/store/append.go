@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"crypto/sha256"
 	"database/sql"
 	"database/sql/driver"
 	"encoding/hex"
@@ -204,8 +203,8 @@ func (b *batch) dropStored(ctx context.Context, conn *sql.Conn) error {
 // Lake-shaped JSON document that DuckDB turns into the table's structs,
 // maps and lists in a single vectorised pass, plus the original record.
 func (b *batch) insert(conn *sql.Conn) error {
-	types := make([]duckdb.TypeInfo, 0, 5)
-	for _, t := range []duckdb.Type{duckdb.TYPE_VARCHAR, duckdb.TYPE_VARCHAR, duckdb.TYPE_VARCHAR, duckdb.TYPE_UBIGINT, duckdb.TYPE_UBIGINT} {
+	types := make([]duckdb.TypeInfo, 0, 4)
+	for _, t := range []duckdb.Type{duckdb.TYPE_VARCHAR, duckdb.TYPE_VARCHAR, duckdb.TYPE_UBIGINT, duckdb.TYPE_UBIGINT} {
 		ti, err := duckdb.NewTypeInfo(t)
 		if err != nil {
 			return err
@@ -214,7 +213,7 @@ func (b *batch) insert(conn *sql.Conn) error {
 	}
 	return conn.Raw(func(dc any) error {
 		app, err := duckdb.NewQueryAppender(dc.(driver.Conn), insertSQL(), "batch_events", types,
-			[]string{"doc", "eventJson", "eventJsonChecksum", "key_hi", "key_lo"})
+			[]string{"doc", "eventJson", "key_hi", "key_lo"})
 		if err != nil {
 			return err
 		}
@@ -225,8 +224,7 @@ func (b *batch) insert(conn *sql.Conn) error {
 			}
 			ev := &b.files[k.file].Events[k.event]
 			doc = appendDoc(doc[:0], ev)
-			sum := sha256.Sum256(ev.JSON)
-			if err := app.AppendRow(string(doc), string(ev.JSON), hex.EncodeToString(sum[:]), k.hi, k.lo); err != nil {
+			if err := app.AppendRow(string(doc), string(ev.JSON), k.hi, k.lo); err != nil {
 				app.Close()
 				return fmt.Errorf("%s: record %d: %w", b.files[k.file].Source, k.event, err)
 			}
@@ -239,7 +237,7 @@ func (b *batch) insert(conn *sql.Conn) error {
 func insertSQL() string {
 	return `INSERT INTO event_store BY NAME
 SELECT unnest(json_transform(doc, ` + quoteString(strconv.Quote("STRUCT("+decodedColumnsDDL+")")) + `)),
-	eventJson, eventJsonChecksum, key_hi, key_lo
+	eventJson, key_hi, key_lo
 FROM batch_events`
 }
 

@@ -3,7 +3,9 @@ package store
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -19,7 +21,7 @@ func BenchmarkAppend(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer s.Close()
-	const batch = 50000
+	batch := benchBatch()
 	t0 := time.Date(2024, 5, 1, 0, 0, 0, 0, time.UTC)
 	json := make([]byte, 1200)
 	for i := range json {
@@ -41,4 +43,12 @@ func BenchmarkAppend(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "events/s")
+}
+
+func benchBatch() int {
+	if v := os.Getenv("BENCH_BATCH"); v != "" {
+		n, _ := strconv.Atoi(v)
+		return n
+	}
+	return 50000
 }

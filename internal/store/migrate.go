@@ -13,14 +13,18 @@ const schemaVersion = 1
 func migrations() []string {
 	return []string{
 		// 0 -> 1: events, rejects, ingested files.
-		`CREATE TABLE event_store (` + eventColumnsDDL + `,
+		`CREATE TABLE event_store (` + decodedColumnsDDL + `,
+		eventJson VARCHAR,
 		-- dedupe key: 128-bit hash of eventID, eventTime, eventSource,
 		-- eventName and recipientAccountId (of the record's bytes when it
 		-- has no eventID)
 		key_hi UBIGINT NOT NULL,
 		key_lo UBIGINT NOT NULL
 	);
-	CREATE VIEW events AS SELECT * EXCLUDE (key_hi, key_lo) FROM event_store;
+	-- eventJsonChecksum is computed when read: no query filters on it,
+	-- and storing 64 incompressible characters per event costs ingest
+	-- time and space.
+	CREATE VIEW events AS SELECT * EXCLUDE (key_hi, key_lo), sha256(eventJson) AS eventJsonChecksum FROM event_store;
 	CREATE TABLE rejects (
 		source VARCHAR NOT NULL,      -- file path, or "-" for stdin
 		record_index INTEGER NOT NULL, -- 0-based index of the record in its file
