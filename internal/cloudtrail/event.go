@@ -122,6 +122,7 @@ type Event struct {
 	SharedEventID                Text
 	Annotation                   Text
 	VPCEndpointID                Text
+	VPCEndpointAccountID         Text // network activity events
 	EventCategory                Text
 	TLSDetails                   TLSDetails
 	SessionCredentialFromConsole Text
