@@ -33,12 +33,6 @@ func newConn(t testing.TB, withRows bool) *sql.Conn {
 	}
 	t.Cleanup(func() { conn.Close() })
 	stmts := []string{store.EventsDDL}
-	if !strings.Contains(strings.ToLower(store.EventsDDL), "vpcendpointaccountid") {
-		// CloudTrail added vpcEndpointAccountId for network activity events;
-		// four AWS samples select it. Until the store schema has it, add it
-		// here so those samples can run.
-		stmts = append(stmts, "ALTER TABLE events ADD COLUMN vpcEndpointAccountId VARCHAR")
-	}
 	if withRows {
 		rows, err := os.ReadFile("testdata/events.sql")
 		if err != nil {

@@ -15,9 +15,9 @@ type node = map[string]any
 // semantics to DuckDB semantics. It is used once, by one goroutine.
 type rewriter struct {
 	src    *source
-	tables map[string]bool // the store's own tables, lower case
-	ctes []map[string]bool // CTE names in scope, innermost last, lower case
-	errs []*Error
+	tables map[string]bool   // the store's own tables, lower case
+	ctes   []map[string]bool // CTE names in scope, innermost last, lower case
+	errs   []*Error
 }
 
 // fail records a problem at the location of n; Translate reports the one
