@@ -50,6 +50,7 @@ const decodedColumnsDDL = `
 	sharedEventID VARCHAR,
 	annotation VARCHAR,
 	vpcEndpointId VARCHAR,
+	vpcEndpointAccountId VARCHAR,
 	serviceEventDetails MAP(VARCHAR, VARCHAR),
 	addendum MAP(VARCHAR, VARCHAR),
 	edgeDeviceDetails MAP(VARCHAR, VARCHAR),

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"sync"
 
 	"github.com/duckdb/duckdb-go/v2"
 )
@@ -46,7 +47,10 @@ type Options struct {
 // concurrent use, but Append calls are serialised: DuckDB allows one writer.
 type Store struct {
 	db     *sql.DB
-	writer chan struct{} // one-slot semaphore serialising Append
+	writer chan struct{} // one-slot semaphore: one Writer at a time
+
+	sourceMu sync.Mutex
+	source   *eventSource // what the committing Writer inserts
 }
 
 // Open opens or creates the database at path and brings its schema up to
@@ -63,12 +67,19 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	q.Set("memory_limit", opts.MemoryLimit)
 	q.Set("threads", fmt.Sprint(opts.Threads))
 	q.Set("enable_external_access", "false")
+	// Rows need not be stored in the order they are inserted, which lets
+	// DuckDB insert on all its threads; queries order what they need.
+	q.Set("preserve_insertion_order", "false")
 	db, err := openDB(path + "?" + q.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	s := &Store{db: db, writer: make(chan struct{}, 1)}
 	if err := migrate(ctx, db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	if err := s.registerSource(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}

@@ -1,0 +1,363 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/duckdb/duckdb-go/v2"
+)
+
+// Writer stores files in transactions of many files each. Add takes a
+// whole file; every few thousand events, the added events are copied into
+// a staging table in the store (through a table function, the cheapest
+// way in), so the caller's decoded events are not kept for long. Commit
+// moves everything added since the last Commit into the store in one
+// transaction, on all of DuckDB's threads. A Writer holds the store's single writer slot until
+// Close and is not safe for concurrent use.
+type Writer struct {
+	s            *Store
+	conn         *sql.Conn
+	files        []*File  // added since the last Commit; Events dropped once staged
+	counts       []Counts // per file; Stored holds the events offered until Commit settles it
+	keys         []stagedKey
+	pending      int                    // keys[pending:] are not yet in the staging table
+	pendingFiles int                    // files[pendingFiles:] still hold their events
+	seen         map[[2]uint64]struct{} // keys added since the last Commit
+	minT         time.Time
+	maxT         time.Time
+	release      func()
+}
+
+// stageEvery is how many added events Add lets wait before copying them
+// into the staging table, after which the decoded events need not be kept.
+const stageEvery = 16384
+
+// stagedKey is one event to store: its dedupe key and where it is.
+type stagedKey struct {
+	hi, lo      uint64
+	file, event int32
+}
+
+// NewWriter opens a Writer, waiting while another is open.
+func (s *Store) NewWriter(ctx context.Context) (*Writer, error) {
+	select {
+	case s.writer <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	w := &Writer{s: s, seen: map[[2]uint64]struct{}{}, release: func() { <-s.writer }}
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open writer: %w", err)
+	}
+	w.conn = conn
+	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE staging (
+		doc VARCHAR, eventJson VARCHAR, key_hi UBIGINT, key_lo UBIGINT, file_index INTEGER)`); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open writer: %w", err)
+	}
+	return w, nil
+}
+
+// Staged is the number of events added since the last Commit, less those
+// repeated within them.
+func (w *Writer) Staged() int { return len(w.keys) }
+
+// Add takes f, a whole file, for the next Commit. f must not change until
+// the next Add or Commit returns; after that only its Source, Rejects and
+// counts are kept. Events whose key was already added since the last
+// Commit count as duplicates at once.
+func (w *Writer) Add(ctx context.Context, f *File) error {
+	idx := int32(len(w.files))
+	c := Counts{Files: 1, Records: f.Records, Rejected: len(f.Rejects), Skipped: f.Skipped}
+	for j := range f.Events {
+		ev := &f.Events[j]
+		hi, lo := eventKey(ev)
+		if _, dup := w.seen[[2]uint64{hi, lo}]; dup {
+			c.Duplicates++
+			continue
+		}
+		w.seen[[2]uint64{hi, lo}] = struct{}{}
+		if len(w.keys) == 0 || ev.EventTime.Before(w.minT) {
+			w.minT = ev.EventTime
+		}
+		if len(w.keys) == 0 || ev.EventTime.After(w.maxT) {
+			w.maxT = ev.EventTime
+		}
+		w.keys = append(w.keys, stagedKey{hi: hi, lo: lo, file: idx, event: int32(j)})
+		c.Stored++
+	}
+	w.files = append(w.files, f)
+	w.counts = append(w.counts, c)
+	if len(w.keys)-w.pending >= stageEvery {
+		return w.stage(ctx)
+	}
+	return nil
+}
+
+// stage copies the added events not yet staged into the staging table and
+// lets go of them.
+func (w *Writer) stage(ctx context.Context) error {
+	if w.pending == len(w.keys) {
+		w.pendingFiles = len(w.files)
+		return nil
+	}
+	src := &eventSource{w: w, keys: w.keys[w.pending:]}
+	w.s.setSource(src)
+	_, err := w.conn.ExecContext(ctx, `INSERT INTO temp.staging SELECT * FROM `+sourceFunction+`()`)
+	w.s.setSource(nil)
+	if err == nil {
+		err = src.err()
+	}
+	if err != nil {
+		return fmt.Errorf("stage events: %w", err)
+	}
+	// Every file added so far is whole in the staging table now.
+	for i := w.pendingFiles; i < len(w.files); i++ {
+		f := *w.files[i]
+		f.Events = nil
+		w.files[i] = &f
+	}
+	w.pending, w.pendingFiles = len(w.keys), len(w.files)
+	return nil
+}
+
+// Commit stores everything added since the last Commit in one
+// transaction: the events whose key is not yet in the store, every reject,
+// and a ledger row per file. On error nothing of it is stored.
+func (w *Writer) Commit(ctx context.Context) (Counts, error) {
+	defer w.reset(ctx)
+	if err := w.stage(ctx); err != nil {
+		return Counts{}, fmt.Errorf("commit: %w", err)
+	}
+	tx, err := w.conn.BeginTx(ctx, nil)
+	if err != nil {
+		return Counts{}, fmt.Errorf("commit: %w", err)
+	}
+	defer tx.Rollback()
+	if len(w.keys) > 0 {
+		if err := w.dropStored(ctx, tx); err != nil {
+			return Counts{}, fmt.Errorf("commit: check duplicates: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, insertSQL()); err != nil {
+			return Counts{}, fmt.Errorf("commit: insert events: %w", err)
+		}
+	}
+	now := time.Now().UTC()
+	var total Counts
+	for i, f := range w.files {
+		for _, rj := range f.Rejects {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO rejects VALUES (?, ?, ?, ?, ?, ?, ?)`,
+				f.Source, rj.Index, nullInt(rj.Line), rj.Offset, rj.Reason, rj.Record, now); err != nil {
+				return Counts{}, fmt.Errorf("commit: record reject: %w", err)
+			}
+		}
+		c := w.counts[i]
+		if _, err := tx.ExecContext(ctx, `INSERT INTO ingested_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			f.Source, f.Bytes, hex.EncodeToString(f.SHA256[:]), c.Records, c.Stored, c.Duplicates, c.Skipped, c.Rejected, now); err != nil {
+			return Counts{}, fmt.Errorf("commit: record file: %w", err)
+		}
+		total.Add(c)
+	}
+	if err := tx.Commit(); err != nil {
+		return Counts{}, fmt.Errorf("commit: %w", err)
+	}
+	return total, nil
+}
+
+// reset empties the writer and its staging table.
+func (w *Writer) reset(ctx context.Context) {
+	clear(w.files)
+	w.files, w.counts, w.keys, w.pending, w.pendingFiles = w.files[:0], w.counts[:0], w.keys[:0], 0, 0
+	clear(w.seen)
+	if w.conn != nil {
+		w.conn.ExecContext(ctx, `DELETE FROM temp.staging`)
+	}
+}
+
+// dropStored removes from the staging table the events whose key is
+// already stored, moving them from Stored to Duplicates. Only the slice of
+// the store within the added eventTime range is read: the key includes
+// eventTime.
+func (w *Writer) dropStored(ctx context.Context, tx *sql.Tx) error {
+	const stored = `SEMI JOIN (SELECT key_hi, key_lo FROM event_store WHERE eventTime BETWEEN ?::TIMESTAMP AND ?::TIMESTAMP) e USING (key_hi, key_lo)`
+	rows, err := tx.QueryContext(ctx, `SELECT s.file_index, count(*) FROM temp.staging s `+stored+` GROUP BY s.file_index`, w.minT, w.maxT)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	dups := 0
+	for rows.Next() {
+		var idx, n int
+		if err := rows.Scan(&idx, &n); err != nil {
+			return err
+		}
+		w.counts[idx].Stored -= n
+		w.counts[idx].Duplicates += n
+		dups += n
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if dups > 0 {
+		_, err = tx.ExecContext(ctx, `DELETE FROM temp.staging WHERE rowid IN (SELECT s.rowid FROM temp.staging s `+stored+`)`, w.minT, w.maxT)
+	}
+	return err
+}
+
+// insertSQL stores the staged events: DuckDB turns each Lake-shaped
+// document into the table's structs, maps and lists in one vectorised
+// pass, on all its threads.
+func insertSQL() string {
+	return `INSERT INTO event_store BY NAME
+SELECT unnest(json_transform(doc, ` + quoteString(strconv.Quote("STRUCT("+decodedColumnsDDL+")")) + `)),
+	eventJson, key_hi, key_lo
+FROM temp.staging`
+}
+
+// Close discards anything added and not committed and frees the writer
+// slot.
+func (w *Writer) Close() error {
+	var err error
+	if w.conn != nil {
+		w.conn.ExecContext(context.Background(), `DROP TABLE IF EXISTS temp.staging`)
+		err = w.conn.Close()
+		w.conn = nil
+	}
+	w.reset(context.Background())
+	if w.release != nil {
+		w.release()
+		w.release = nil
+	}
+	return err
+}
+
+// sourceFunction is the table function, registered once per store, that
+// serves a Writer's added events to the INSERT that stages them.
+const sourceFunction = "trailbook_pending_events"
+
+// eventSource serves events as rows of (doc, eventJson, key_hi, key_lo,
+// file_index). It runs on one DuckDB thread: called from several, the
+// callbacks into Go cost more than they save.
+type eventSource struct {
+	w       *Writer
+	keys    []stagedKey
+	next    atomic.Int64
+	mu      sync.Mutex
+	fillErr error
+}
+
+func (e *eventSource) err() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.fillErr
+}
+
+// registerSource registers the store's table function. Its rows come from
+// the source set by setSource for the duration of one INSERT; with none set
+// it returns no rows.
+func (s *Store) registerSource(ctx context.Context) error {
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	varchar, err := duckdb.NewTypeInfo(duckdb.TYPE_VARCHAR)
+	if err != nil {
+		return err
+	}
+	ubigint, err := duckdb.NewTypeInfo(duckdb.TYPE_UBIGINT)
+	if err != nil {
+		return err
+	}
+	integer, err := duckdb.NewTypeInfo(duckdb.TYPE_INTEGER)
+	if err != nil {
+		return err
+	}
+	cols := []duckdb.ColumnInfo{{Name: "doc", T: varchar}, {Name: "eventJson", T: varchar},
+		{Name: "key_hi", T: ubigint}, {Name: "key_lo", T: ubigint}, {Name: "file_index", T: integer}}
+	return duckdb.RegisterTableUDF(conn, sourceFunction, duckdb.ParallelChunkTableFunction{
+		BindArguments: func(map[string]any, ...any) (duckdb.ParallelChunkTableSource, error) {
+			return &sourceBinding{src: s.currentSource(), cols: cols}, nil
+		},
+	})
+}
+
+func (s *Store) setSource(e *eventSource) {
+	s.sourceMu.Lock()
+	s.source = e
+	s.sourceMu.Unlock()
+}
+
+func (s *Store) currentSource() *eventSource {
+	s.sourceMu.Lock()
+	defer s.sourceMu.Unlock()
+	return s.source
+}
+
+// sourceBinding is one use of the table function in a query.
+type sourceBinding struct {
+	src  *eventSource
+	cols []duckdb.ColumnInfo
+}
+
+func (b *sourceBinding) ColumnInfos() []duckdb.ColumnInfo { return b.cols }
+
+func (b *sourceBinding) Cardinality() *duckdb.CardinalityInfo {
+	if b.src == nil {
+		return &duckdb.CardinalityInfo{Cardinality: 0, Exact: true}
+	}
+	return &duckdb.CardinalityInfo{Cardinality: uint(len(b.src.keys)), Exact: true}
+}
+
+func (b *sourceBinding) Init() duckdb.ParallelTableSourceInfo {
+	return duckdb.ParallelTableSourceInfo{MaxThreads: 1}
+}
+
+// fillState is one thread's scratch space.
+type fillState struct{ doc []byte }
+
+func (b *sourceBinding) NewLocalState() any { return &fillState{} }
+
+// fillRun is how many events one FillChunk call claims: a whole vector.
+const fillRun = 2048
+
+func (b *sourceBinding) FillChunk(local any, chunk duckdb.DataChunk) error {
+	if b.src == nil {
+		return chunk.SetSize(0)
+	}
+	st := local.(*fillState)
+	w, keys := b.src.w, b.src.keys
+	start := int(b.src.next.Add(fillRun)) - fillRun
+	if start >= len(keys) {
+		return chunk.SetSize(0)
+	}
+	end := min(start+fillRun, len(keys))
+	for row, k := range keys[start:end] {
+		ev := &w.files[k.file].Events[k.event]
+		st.doc = appendDoc(st.doc[:0], ev)
+		err := errors.Join(
+			duckdb.SetChunkValue(chunk, 0, row, st.doc),
+			duckdb.SetChunkValue(chunk, 1, row, ev.JSON),
+			duckdb.SetChunkValue(chunk, 2, row, k.hi),
+			duckdb.SetChunkValue(chunk, 3, row, k.lo),
+			duckdb.SetChunkValue(chunk, 4, row, k.file))
+		if err != nil {
+			b.src.mu.Lock()
+			if b.src.fillErr == nil {
+				b.src.fillErr = fmt.Errorf("%s: record %d: %w", w.files[k.file].Source, k.event, err)
+			}
+			b.src.mu.Unlock()
+			return err
+		}
+	}
+	return chunk.SetSize(end - start)
+}
