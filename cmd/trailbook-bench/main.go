@@ -1,0 +1,381 @@
+// Command trailbook-bench measures Trailbook against DuckDB on the same
+// data, in one run: it generates N synthetic events as .json.gz files,
+// ingests them with Trailbook and loads them with DuckDB's own read_json
+// (each in a child process, for its peak RSS), then times five query
+// shapes in-process over the store and over the raw files, and writes the
+// table to docs/benchmarks.md.
+//
+//	go run ./cmd/trailbook-bench [--events 1000000] [--dir bench-data] [--out docs/benchmarks.md]
+package main
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/duckdb/duckdb-go/v2"
+
+	"github.com/trailbook/trailbook/internal/cli"
+	"github.com/trailbook/trailbook/internal/gen"
+	"github.com/trailbook/trailbook/internal/query"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	// Child modes, re-executed by the parent so that each load has its own
+	// process and peak RSS.
+	if len(os.Args) > 1 {
+		switch os.Args[1] {
+		case "child-ingest":
+			os.Exit(cli.Main(ctx, os.Args[2:], cli.Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr}))
+		case "child-readjson":
+			if err := readJSONLoad(ctx, os.Args[2], os.Args[3]); err != nil {
+				fmt.Fprintln(os.Stderr, "trailbook-bench:", err)
+				os.Exit(2)
+			}
+			os.Exit(0)
+		}
+	}
+	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "trailbook-bench:", err)
+		os.Exit(2)
+	}
+}
+
+type config struct {
+	events  int
+	seed    int64
+	dir     string
+	out     string
+	runs    int
+	rawRuns int
+}
+
+func run(ctx context.Context, args []string, log io.Writer) error {
+	var c config
+	fs := flag.NewFlagSet("trailbook-bench", flag.ContinueOnError)
+	fs.IntVar(&c.events, "events", 1000000, "events to generate")
+	fs.Int64Var(&c.seed, "seed", 1, "generator seed")
+	fs.StringVar(&c.dir, "dir", "bench-data", "work directory (data is reused when present)")
+	fs.StringVar(&c.out, "out", "docs/benchmarks.md", "markdown report to write")
+	fs.IntVar(&c.runs, "runs", 21, "timed runs per query shape over the store")
+	fs.IntVar(&c.rawRuns, "raw-runs", 3, "timed runs per query shape over the raw files")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	data := filepath.Join(c.dir, fmt.Sprintf("events-%d-seed-%d", c.events, c.seed))
+	if _, err := os.Stat(filepath.Join(data, "DONE")); err != nil {
+		fmt.Fprintf(log, "generating %d events into %s\n", c.events, data)
+		os.RemoveAll(data)
+		st, err := gen.Generate(ctx, gen.Options{Events: c.events, Seed: c.seed, Out: data})
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(data, "DONE"), []byte(fmt.Sprint(st.Events)), 0o644); err != nil {
+			return err
+		}
+	}
+	glob := filepath.Join(data, "AWSLogs", "**", "*.json.gz")
+	var rep report
+	rep.events = c.events
+
+	// 1. Trailbook ingest, end to end, in a child process.
+	db := filepath.Join(c.dir, "trailbook.duckdb")
+	os.Remove(db)
+	os.Remove(db + ".wal")
+	fmt.Fprintln(log, "ingest with trailbook")
+	var err error
+	rep.ingest, err = child(ctx, "child-ingest", "ingest", "--db", db, data)
+	if err != nil {
+		return fmt.Errorf("trailbook ingest: %w", err)
+	}
+	// 2. DuckDB's own read_json load of the same files, in a child process.
+	loaded := filepath.Join(c.dir, "readjson.duckdb")
+	os.Remove(loaded)
+	os.Remove(loaded + ".wal")
+	fmt.Fprintln(log, "load with DuckDB read_json")
+	rep.readJSON, err = child(ctx, "child-readjson", glob, loaded)
+	if err != nil {
+		return fmt.Errorf("read_json load: %w", err)
+	}
+	os.Remove(loaded)
+
+	// 3. Query shapes over the store (translation included) and over the
+	// raw files, in this process.
+	r, err := query.Open(ctx, db, "")
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	var arn string
+	if err := r.QueryRowContext(ctx, `SELECT userIdentity.arn FROM events WHERE userIdentity.arn IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1`).Scan(&arn); err != nil {
+		return err
+	}
+	raw, err := openRaw(glob)
+	if err != nil {
+		return err
+	}
+	defer raw.Close()
+	for _, s := range shapes(arn) {
+		fmt.Fprintf(log, "query %s\n", s.name)
+		res := shapeResult{shape: s}
+		res.store, res.storeRows, err = timeRuns(c.runs, func() (int, error) {
+			rows, err := query.Run(ctx, r, s.lake, nil)
+			if err != nil {
+				return 0, err
+			}
+			return drain(rows)
+		})
+		if err != nil {
+			return fmt.Errorf("%s over the store: %w", s.name, err)
+		}
+		res.raw, res.rawRows, err = timeRuns(c.rawRuns, func() (int, error) {
+			rows, err := raw.QueryContext(ctx, s.raw)
+			if err != nil {
+				return 0, err
+			}
+			return drain(rows)
+		})
+		if err != nil {
+			return fmt.Errorf("%s over the raw files: %w", s.name, err)
+		}
+		if res.storeRows != res.rawRows {
+			return fmt.Errorf("%s: the store returned %d rows, the raw files %d", s.name, res.storeRows, res.rawRows)
+		}
+		rep.shapes = append(rep.shapes, res)
+	}
+	md := rep.markdown(machine())
+	fmt.Fprint(log, md)
+	if c.out != "" {
+		return os.WriteFile(c.out, []byte(md), 0o644)
+	}
+	return nil
+}
+
+// childResult is a child process's wall time, peak RSS and output.
+type childResult struct {
+	wall   time.Duration
+	maxRSS int64 // bytes
+	output string
+}
+
+func child(ctx context.Context, args ...string) (childResult, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return childResult{}, err
+	}
+	cmd := exec.CommandContext(ctx, self, args...)
+	var out strings.Builder
+	cmd.Stdout = &out
+	cmd.Stderr = &out
+	start := time.Now()
+	err = cmd.Run()
+	res := childResult{wall: time.Since(start), output: out.String()}
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		res.maxRSS = ru.Maxrss * 1024
+	}
+	if err != nil {
+		return res, fmt.Errorf("%w: %s", err, out.String())
+	}
+	return res, nil
+}
+
+// readJSONLoad is the baseline: DuckDB loading the files into a table of
+// events with read_json's own detection, into a database file as the
+// store does.
+func readJSONLoad(ctx context.Context, glob, path string) error {
+	db, err := openDuck(path + "?threads=2&memory_limit=1GB")
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	_, err = db.ExecContext(ctx, `CREATE TABLE events AS SELECT unnest(Records, recursive := false)
+		FROM read_json(`+sqlString(glob)+`, maximum_object_size = 1073741824)`)
+	if err != nil {
+		return err
+	}
+	_, err = db.ExecContext(ctx, `CHECKPOINT`)
+	return err
+}
+
+// openRaw opens an in-memory DuckDB with a view over the raw files, typed
+// for the fields the shapes read, which is DuckDB's fastest way to query
+// them in place.
+func openRaw(glob string) (*sql.DB, error) {
+	db, err := openDuck("?threads=2")
+	if err != nil {
+		return nil, err
+	}
+	_, err = db.Exec(`CREATE VIEW raw AS SELECT r.* FROM (
+		SELECT unnest(Records) AS r FROM read_json(` + sqlString(glob) + `,
+			columns = {'Records': 'STRUCT(eventTime TIMESTAMP, eventSource VARCHAR, eventName VARCHAR, errorCode VARCHAR,
+				userIdentity STRUCT(arn VARCHAR), requestParameters JSON,
+				resources STRUCT(accountId VARCHAR, "type" VARCHAR, "ARN" VARCHAR)[])[]'},
+			maximum_object_size = 1073741824))`)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+func openDuck(dsn string) (*sql.DB, error) {
+	c, err := duckdb.NewConnector(dsn, nil)
+	if err != nil {
+		return nil, err
+	}
+	return sql.OpenDB(c), nil
+}
+
+func sqlString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+// shape is one query, in Lake SQL over the store and in DuckDB SQL over the
+// raw files; both must return the same number of rows.
+type shape struct {
+	name, lake, raw string
+}
+
+func shapes(arn string) []shape {
+	return []shape{
+		{"count by eventName",
+			`SELECT eventName, count(*) AS n FROM events GROUP BY eventName ORDER BY n DESC`,
+			`SELECT eventName, count(*) AS n FROM raw GROUP BY eventName ORDER BY n DESC`},
+		{"seed shape: filter, ORDER BY eventTime DESC LIMIT 50",
+			`SELECT eventTime, eventName, userIdentity.arn, requestParameters FROM your_cloudtrail_table
+			 WHERE eventSource = 'ec2.amazonaws.com' AND errorCode IS NULL AND eventTime > '2024-05-01'
+			 ORDER BY eventTime DESC LIMIT 50`,
+			`SELECT eventTime, eventName, userIdentity.arn, requestParameters FROM raw
+			 WHERE eventSource = 'ec2.amazonaws.com' AND errorCode IS NULL AND eventTime > '2024-05-01'
+			 ORDER BY eventTime DESC LIMIT 50`},
+		{"userIdentity.arn and a time range",
+			`SELECT eventTime, eventName FROM events WHERE userIdentity.arn = ` + sqlString(arn) + `
+			 AND eventTime BETWEEN '2024-04-20 00:00:00' AND '2024-04-27 00:00:00' ORDER BY eventTime`,
+			`SELECT eventTime, eventName FROM raw WHERE userIdentity.arn = ` + sqlString(arn) + `
+			 AND eventTime BETWEEN '2024-04-20 00:00:00' AND '2024-04-27 00:00:00' ORDER BY eventTime`},
+		{"UNNEST of resources",
+			`SELECT r.type, count(*) AS n FROM events CROSS JOIN UNNEST(resources) AS t(r) GROUP BY 1 ORDER BY 2 DESC`,
+			`SELECT r.type, count(*) AS n FROM raw CROSS JOIN UNNEST(resources) AS t(r) GROUP BY 1 ORDER BY 2 DESC`},
+		{"element_at on requestParameters",
+			`SELECT element_at(requestParameters, 'bucketName') AS bucket, count(*) AS n FROM events
+			 WHERE eventSource = 's3.amazonaws.com' GROUP BY 1 ORDER BY 2 DESC, 1`,
+			`SELECT requestParameters->>'bucketName' AS bucket, count(*) AS n FROM raw
+			 WHERE eventSource = 's3.amazonaws.com' GROUP BY 1 ORDER BY 2 DESC, 1`},
+	}
+}
+
+func drain(rows *sql.Rows) (int, error) {
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return 0, err
+	}
+	vals := make([]any, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	n := 0
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, rows.Err()
+}
+
+// timeRuns runs f once to warm up, then n timed times, and returns the
+// median and the row count.
+func timeRuns(n int, f func() (int, error)) (time.Duration, int, error) {
+	rowsWant, err := f()
+	if err != nil {
+		return 0, 0, err
+	}
+	times := make([]time.Duration, 0, n)
+	for range n {
+		start := time.Now()
+		got, err := f()
+		if err != nil {
+			return 0, 0, err
+		}
+		times = append(times, time.Since(start))
+		if got != rowsWant {
+			return 0, 0, errors.New("row count changed between runs")
+		}
+	}
+	sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
+	return times[len(times)/2], rowsWant, nil
+}
+
+type shapeResult struct {
+	shape
+	store, raw         time.Duration
+	storeRows, rawRows int
+}
+
+type report struct {
+	events   int
+	ingest   childResult
+	readJSON childResult
+	shapes   []shapeResult
+}
+
+func machine() string {
+	cpu := "unknown CPU"
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+				cpu = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	mem := ""
+	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
+		var kb int64
+		fmt.Sscanf(strings.SplitN(string(b), "\n", 2)[0], "MemTotal: %d kB", &kb)
+		mem = fmt.Sprintf(", %.0f GiB RAM", float64(kb)/(1<<20))
+	}
+	return fmt.Sprintf("%s, %d cores%s, %s, %s/%s, DuckDB via duckdb-go v2.10505.0",
+		cpu, runtime.NumCPU(), mem, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
+
+func (r report) markdown(machine string) string {
+	var b strings.Builder
+	ingestRate := float64(r.events) / r.ingest.wall.Seconds()
+	jsonRate := float64(r.events) / r.readJSON.wall.Seconds()
+	fmt.Fprintf(&b, "# Benchmarks\n\n")
+	fmt.Fprintf(&b, "Written by `go run ./cmd/trailbook-bench` on %s.\n\n", time.Now().UTC().Format("2006-01-02"))
+	fmt.Fprintf(&b, "Machine: %s.\n\n", machine)
+	fmt.Fprintf(&b, "Data: %d synthetic events from `trailbook gen` (seed 1), ~1,000 records per .json.gz file in the S3 layout. ", r.events)
+	fmt.Fprintf(&b, "Everything below was measured in the same run; the machine is shared and noisy, so query figures are medians.\n\n")
+	fmt.Fprintf(&b, "## Ingest\n\n")
+	fmt.Fprintf(&b, "| | wall time | events/s | peak RSS |\n|---|---|---|---|\n")
+	fmt.Fprintf(&b, "| `trailbook ingest` (decode, dedupe, store; end to end) | %.1f s | %.0f | %.0f MiB |\n", r.ingest.wall.Seconds(), ingestRate, float64(r.ingest.maxRSS)/(1<<20))
+	fmt.Fprintf(&b, "| DuckDB `read_json` load of the same files into a table | %.1f s | %.0f | %.0f MiB |\n\n", r.readJSON.wall.Seconds(), jsonRate, float64(r.readJSON.maxRSS)/(1<<20))
+	fmt.Fprintf(&b, "Ratio trailbook / read_json: **%.2fx** (target: at least 1x). Peak RSS target: under 2 GiB.\n\n", ingestRate/jsonRate)
+	fmt.Fprintf(&b, "## Queries over %d events\n\n", r.events)
+	fmt.Fprintf(&b, "Store: Lake SQL through the translator on the locked read-only connection, in-process, median of the timed runs after one warm-up. ")
+	fmt.Fprintf(&b, "Raw: DuckDB's `read_json` over the same .json.gz files with the needed columns declared (its fastest way to query them in place).\n\n")
+	fmt.Fprintf(&b, "| shape | rows | store (median) | raw files (median) | speed-up |\n|---|---|---|---|---|\n")
+	for _, s := range r.shapes {
+		fmt.Fprintf(&b, "| %s | %d | %s | %s | %.0fx |\n", s.name, s.storeRows, ms(s.store), ms(s.raw), float64(s.raw)/float64(s.store))
+	}
+	fmt.Fprintf(&b, "\nTargets: every shape under 50 ms median, and at least 50x faster than DuckDB over the raw files.\n")
+	return b.String()
+}
