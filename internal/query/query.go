@@ -28,7 +28,7 @@ func Run(ctx context.Context, r *store.Reader, src string, params map[string]str
 	}
 	rows, err := r.QueryContext(ctx, q.SQL, args...)
 	if err != nil {
-		return nil, fmt.Errorf("run query: %w", err)
+		return nil, q.Locate(err)
 	}
 	return rows, nil
 }
@@ -42,7 +42,7 @@ func Parquet(ctx context.Context, r *store.Reader, src string, params map[string
 	}
 	res, err := r.ExecContext(ctx, "COPY ("+q.SQL+") TO '"+strings.ReplaceAll(out, "'", "''")+"' (FORMAT parquet)", args...)
 	if err != nil {
-		return 0, fmt.Errorf("write parquet %s: %w", out, err)
+		return 0, fmt.Errorf("write parquet %s: %w", out, q.Locate(err))
 	}
 	return res.RowsAffected()
 }
