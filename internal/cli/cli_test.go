@@ -35,9 +35,13 @@ func TestScripts(t *testing.T) {
 		Setup: func(env *testscript.Env) error {
 			// A fixed store path per script, as a user's would be.
 			env.Setenv("TRAILBOOK_DB", filepath.Join(env.WorkDir, "trailbook.duckdb"))
-			if corpus, err := filepath.Abs(filepath.Join("..", "..", "..", "shared", "corpus")); err == nil {
-				env.Setenv("CORPUS", corpus)
+			// Real CloudTrail from public projects, copied into the
+			// decoder's testdata with its NOTICE and licences.
+			data, err := filepath.Abs(filepath.Join("..", "cloudtrail", "testdata"))
+			if err != nil {
+				return err
 			}
+			env.Setenv("CTDATA", data)
 			return nil
 		},
 	})

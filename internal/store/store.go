@@ -70,6 +70,9 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	// Rows need not be stored in the order they are inserted, which lets
 	// DuckDB insert on all its threads; queries order what they need.
 	q.Set("preserve_insertion_order", "false")
+	// New files use DuckDB's current storage format: older ones lack the
+	// zstd codec for strings, and DuckDB would store eventJson raw.
+	q.Set("storage_compatibility_version", "latest")
 	db, err := openDB(path + "?" + q.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
