@@ -160,9 +160,31 @@ func run(ctx context.Context, args []string, log io.Writer) error {
 	md := rep.markdown(machine())
 	fmt.Fprint(log, md)
 	if c.out != "" {
-		return os.WriteFile(c.out, []byte(md), 0o644)
+		return writeReport(c.out, md)
 	}
 	return nil
+}
+
+// Markers around the generated part of the report; text outside them is
+// kept when the report is written again.
+const (
+	beginMarker = "<!-- trailbook-bench:begin -->\n"
+	endMarker   = "<!-- trailbook-bench:end -->\n"
+)
+
+// writeReport replaces the generated part of the report at path, or
+// writes a new report.
+func writeReport(path, md string) error {
+	generated := beginMarker + md + endMarker
+	old, err := os.ReadFile(path)
+	if err == nil {
+		s := string(old)
+		i, j := strings.Index(s, beginMarker), strings.Index(s, endMarker)
+		if i >= 0 && j > i {
+			return os.WriteFile(path, []byte(s[:i]+generated+s[j+len(endMarker):]), 0o644)
+		}
+	}
+	return os.WriteFile(path, []byte("# Benchmarks\n\n"+generated), 0o644)
 }
 
 // childResult is a child process's wall time, peak RSS and output.
@@ -197,13 +219,13 @@ func child(ctx context.Context, args ...string) (childResult, error) {
 // events with read_json's own detection, into a database file as the
 // store does.
 func readJSONLoad(ctx context.Context, glob, path string) error {
-	db, err := openDuck(path + "?threads=2&memory_limit=1GB")
+	db, err := openDuck(path + "?threads=2&memory_limit=4GB")
 	if err != nil {
 		return err
 	}
 	defer db.Close()
 	_, err = db.ExecContext(ctx, `CREATE TABLE events AS SELECT unnest(Records, recursive := false)
-		FROM read_json(`+sqlString(glob)+`, maximum_object_size = 1073741824)`)
+		FROM read_json(`+sqlString(glob)+`, maximum_object_size = 67108864)`)
 	if err != nil {
 		return err
 	}
@@ -224,7 +246,7 @@ func openRaw(glob string) (*sql.DB, error) {
 			columns = {'Records': 'STRUCT(eventTime TIMESTAMP, eventSource VARCHAR, eventName VARCHAR, errorCode VARCHAR,
 				userIdentity STRUCT(arn VARCHAR), requestParameters JSON,
 				resources STRUCT(accountId VARCHAR, "type" VARCHAR, "ARN" VARCHAR)[])[]'},
-			maximum_object_size = 1073741824))`)
+			maximum_object_size = 67108864))`)
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -359,7 +381,6 @@ func (r report) markdown(machine string) string {
 	var b strings.Builder
 	ingestRate := float64(r.events) / r.ingest.wall.Seconds()
 	jsonRate := float64(r.events) / r.readJSON.wall.Seconds()
-	fmt.Fprintf(&b, "# Benchmarks\n\n")
 	fmt.Fprintf(&b, "Written by `go run ./cmd/trailbook-bench` on %s.\n\n", time.Now().UTC().Format("2006-01-02"))
 	fmt.Fprintf(&b, "Machine: %s.\n\n", machine)
 	fmt.Fprintf(&b, "Data: %d synthetic events from `trailbook gen` (seed 1), ~1,000 records per .json.gz file in the S3 layout. ", r.events)
