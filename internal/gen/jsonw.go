@@ -1,6 +1,10 @@
 package gen
 
-import "strconv"
+import (
+	"strconv"
+
+	"github.com/trailbook/trailbook/internal/jsontext"
+)
 
 // jsonw appends compact JSON to a byte slice. It tracks only whether the
 // next member or element needs a leading comma, which is all a
@@ -59,14 +63,14 @@ func (w *jsonw) closeArr() {
 // str writes a string member.
 func (w *jsonw) str(k, v string) {
 	w.key(k)
-	w.b = appendQuoted(w.b, v)
+	w.b = jsontext.AppendString(w.b, v)
 	w.need = true
 }
 
 // elem writes a string array element.
 func (w *jsonw) elem(v string) {
 	w.sep()
-	w.b = appendQuoted(w.b, v)
+	w.b = jsontext.AppendString(w.b, v)
 	w.need = true
 }
 
@@ -103,35 +107,6 @@ func (w *jsonw) time(k string, sec int64) {
 	w.b = appendTime(w.b, sec)
 	w.b = append(w.b, '"')
 	w.need = true
-}
-
-// appendQuoted appends s as a JSON string literal. Bytes at or above 0x80
-// are copied through, so valid UTF-8 stays valid.
-func appendQuoted[S ~string | ~[]byte](b []byte, s S) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' {
-			continue
-		}
-		b = append(b, s[start:i]...)
-		switch c {
-		case '"', '\\':
-			b = append(b, '\\', c)
-		case '\n':
-			b = append(b, '\\', 'n')
-		case '\t':
-			b = append(b, '\\', 't')
-		case '\r':
-			b = append(b, '\\', 'r')
-		default:
-			b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&15])
-		}
-		start = i + 1
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }
 
 const hexDigits = "0123456789abcdef"

@@ -1,20 +1,9 @@
 package gen
 
 import (
-	"encoding/json"
 	"testing"
 	"time"
 )
-
-func TestAppendQuoted(t *testing.T) {
-	for _, s := range []string{"", "plain", `q"uote`, `back\slash`, "nl\nt\tr\r", "ctl\x01\x1f", "utf8 é ☃", `{"a":"b"}`} {
-		got := appendQuoted(nil, s)
-		var back string
-		if err := json.Unmarshal(got, &back); err != nil || back != s {
-			t.Errorf("%q: wrote %s, read back %q (%v)", s, got, back, err)
-		}
-	}
-}
 
 func TestAppendTime(t *testing.T) {
 	for sec := int64(-86400 * 800); sec < 86400*365*80; sec += 86400*3 + 3607 {

@@ -3,6 +3,8 @@ package gen
 import (
 	"math/rand/v2"
 	"strconv"
+
+	"github.com/trailbook/trailbook/internal/jsontext"
 )
 
 // actorClass groups callers by what they are, so a template can say who
@@ -101,7 +103,7 @@ func (e *ev) nulls() {
 func (e *ev) ec2Return() {
 	if e.respOpen() {
 		e.w.key("requestId")
-		e.w.b = appendQuoted(e.w.b, e.reqID)
+		e.w.b = jsontext.AppendString(e.w.b, e.reqID)
 		e.w.need = true
 		e.w.boolean("_return", true)
 		e.w.close()
@@ -207,7 +209,7 @@ func (g *fileGen) record(s *stream, pos int, t int64, tpl *template, res *resour
 	}
 	if len(e.errMsg) > 0 {
 		w.key("errorMessage")
-		w.b = appendQuoted(w.b, e.errMsg)
+		w.b = jsontext.AppendString(w.b, e.errMsg)
 		w.need = true
 	}
 	switch tpl.reqID {
@@ -219,7 +221,7 @@ func (g *fileGen) record(s *stream, pos int, t int64, tpl *template, res *resour
 	tpl.render(e)
 	if len(e.reqID) > 0 {
 		w.key("requestID")
-		w.b = appendQuoted(w.b, e.reqID)
+		w.b = jsontext.AppendString(w.b, e.reqID)
 		w.need = true
 	}
 	w.key("eventID")

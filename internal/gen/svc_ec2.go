@@ -1,6 +1,10 @@
 package gen
 
-import "strconv"
+import (
+	"strconv"
+
+	"github.com/trailbook/trailbook/internal/jsontext"
+)
 
 // EC2 writes its request sets as {"items":[...]} and empty sets as {}.
 
@@ -212,7 +216,7 @@ func (c *catalog) addEC2() {
 		w.close()
 		if e.respOpen() {
 			w.key("requestId")
-			w.b = appendQuoted(w.b, e.reqID)
+			w.b = jsontext.AppendString(w.b, e.reqID)
 			w.need = true
 			w.openK("instancesSet")
 			w.arrK("items")
@@ -238,7 +242,7 @@ func (c *catalog) addEC2() {
 		w.close()
 		if e.respOpen() {
 			w.key("requestId")
-			w.b = appendQuoted(w.b, e.reqID)
+			w.b = jsontext.AppendString(w.b, e.reqID)
 			w.need = true
 			w.key("snapshotId")
 			w.b = append(w.b, `"snap-0`...)
@@ -309,7 +313,7 @@ func (c *catalog) addEC2() {
 		}
 		if e.respOpen() {
 			w.key("requestId")
-			w.b = appendQuoted(w.b, e.reqID)
+			w.b = jsontext.AppendString(w.b, e.reqID)
 			w.need = true
 			w.boolean("_return", true)
 			w.openK("securityGroupRuleSet")

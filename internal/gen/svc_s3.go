@@ -1,5 +1,7 @@
 package gen
 
+import "github.com/trailbook/trailbook/internal/jsontext"
+
 // s3Req opens requestParameters with the bucketName and Host every S3 call
 // carries, then the sub-resource the call addresses (acl, policy, ...) as
 // an empty string, as CloudTrail records S3 query parameters.
@@ -97,7 +99,7 @@ func (c *catalog) addS3() {
 			key := objectKey(e)
 			s3Req(e, "")
 			w.key("key")
-			w.b = appendQuoted(w.b, key)
+			w.b = jsontext.AppendString(w.b, key)
 			w.need = true
 			if put {
 				w.str("x-amz-server-side-encryption", "aws:kms")

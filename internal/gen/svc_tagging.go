@@ -3,6 +3,8 @@ package gen
 import (
 	"net/url"
 	"strconv"
+
+	"github.com/trailbook/trailbook/internal/jsontext"
 )
 
 // kindOps names the calls that create, tag and untag one kind of resource.
@@ -32,9 +34,9 @@ func tagMap(w *jsonw, k string, tags []tag) {
 	w.openK(k)
 	for _, t := range tags {
 		w.sep()
-		w.b = appendQuoted(w.b, t.key)
+		w.b = jsontext.AppendString(w.b, t.key)
 		w.b = append(w.b, ':')
-		w.b = appendQuoted(w.b, t.value)
+		w.b = jsontext.AppendString(w.b, t.value)
 		w.need = true
 	}
 	w.close()
@@ -300,7 +302,7 @@ func runInstances(e *ev) {
 		return
 	}
 	w.key("requestId")
-	w.b = appendQuoted(w.b, e.reqID)
+	w.b = jsontext.AppendString(w.b, e.reqID)
 	w.need = true
 	w.key("reservationId")
 	w.b = append(w.b, `"r-0`...)
@@ -371,7 +373,7 @@ func createVolume(e *ev) {
 	w.close()
 	if e.respOpen() {
 		w.key("requestId")
-		w.b = appendQuoted(w.b, e.reqID)
+		w.b = jsontext.AppendString(w.b, e.reqID)
 		w.need = true
 		w.str("volumeId", v.id)
 		w.str("size", v.extra)
@@ -400,7 +402,7 @@ func createSecurityGroup(e *ev) {
 	w.close()
 	if e.respOpen() {
 		w.key("requestId")
-		w.b = appendQuoted(w.b, e.reqID)
+		w.b = jsontext.AppendString(w.b, e.reqID)
 		w.need = true
 		w.boolean("_return", true)
 		w.str("groupId", sg.id)

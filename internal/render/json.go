@@ -3,6 +3,8 @@ package render
 import (
 	"bufio"
 	"fmt"
+
+	"github.com/trailbook/trailbook/internal/jsontext"
 )
 
 // writeJSON writes one object per row, keyed by column name with repeated
@@ -12,7 +14,7 @@ import (
 func writeJSON(w *bufio.Writer, rs *result, array bool) (int, error) {
 	keys := make([][]byte, len(rs.names))
 	for i, name := range uniqueNames(rs.names) {
-		keys[i] = append(appendJSONString(nil, name), ':')
+		keys[i] = append(jsontext.AppendString(nil, name), ':')
 	}
 	if array {
 		if err := w.WriteByte('['); err != nil {

@@ -8,9 +8,10 @@ import (
 	"slices"
 	"strconv"
 	"time"
-	"unicode/utf8"
 
 	"github.com/duckdb/duckdb-go/v2"
+
+	"github.com/trailbook/trailbook/internal/jsontext"
 )
 
 // Time layouts. A layout's fraction ".999999999" prints only the non-zero
@@ -57,7 +58,7 @@ func appendJSON(b []byte, v any, t *colType) []byte {
 	case nil:
 		return append(b, "null"...)
 	case string:
-		return appendJSONString(b, x)
+		return jsontext.AppendString(b, x)
 	case bool:
 		return strconv.AppendBool(b, x)
 	case []any:
@@ -81,7 +82,7 @@ func appendJSON(b []byte, v any, t *colType) []byte {
 			return append(appendUUID(append(b, '"'), x), '"')
 		}
 		// The BLOB text form may hold backslashes; escape it.
-		return appendJSONString(b, string(appendBytes(nil, x, t)))
+		return jsontext.AppendString(b, string(appendBytes(nil, x, t)))
 	case time.Time:
 		return append(appendTime(append(b, '"'), x, t), '"')
 	case duckdb.Interval:
@@ -94,7 +95,7 @@ func appendJSON(b []byte, v any, t *colType) []byte {
 	if isNumber(v) {
 		return appendNumber(b, v)
 	}
-	return appendJSONString(b, string(appendNumber(nil, v)))
+	return jsontext.AppendString(b, string(appendNumber(nil, v)))
 }
 
 // appendStruct writes a STRUCT in t's field order. Fields t does not name,
@@ -112,7 +113,7 @@ func appendStruct(b []byte, m map[string]any, t *colType) []byte {
 			if n > 0 {
 				b = append(b, ',')
 			}
-			b = append(appendJSONString(b, f.name), ':')
+			b = append(jsontext.AppendString(b, f.name), ':')
 			b = appendJSON(b, v, f.typ)
 			n++
 		}
@@ -129,7 +130,7 @@ func appendStruct(b []byte, m map[string]any, t *colType) []byte {
 			if n > 0 {
 				b = append(b, ',')
 			}
-			b = append(appendJSONString(b, k), ':')
+			b = append(jsontext.AppendString(b, k), ':')
 			b = appendJSON(b, m[k], nil)
 			n++
 		}
@@ -151,10 +152,10 @@ func appendMap(b []byte, m duckdb.OrderedMap, t *colType) []byte {
 			b = append(b, ',')
 		}
 		if s, ok := k.(string); ok {
-			b = appendJSONString(b, s)
+			b = jsontext.AppendString(b, s)
 		} else {
 			scratch = appendText(scratch[:0], k, kt)
-			b = appendJSONString(b, string(scratch))
+			b = jsontext.AppendString(b, string(scratch))
 		}
 		b = append(b, ':')
 		b = appendJSON(b, vals[i], vt)
@@ -359,55 +360,4 @@ func appendUUID(b []byte, v []byte) []byte {
 		b = hex.AppendEncode(b, part)
 	}
 	return b
-}
-
-// appendJSONString writes s as a JSON string. It escapes what JSON requires
-// plus U+2028 and U+2029, leaves <, > and & alone, and writes invalid UTF-8
-// as U+FFFD.
-func appendJSONString(b []byte, s string) []byte {
-	const hexDigits = "0123456789abcdef"
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-		case r == '\u2028' || r == '\u2029':
-			b = append(b, s[start:i]...)
-			b = append(b, `\u202`...)
-			b = append(b, hexDigits[r&0xf])
-		default:
-			i += size
-			continue
-		}
-		i += size
-		start = i
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }

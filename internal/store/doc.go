@@ -3,11 +3,11 @@ package store
 import (
 	"strconv"
 	"time"
-	"unicode/utf8"
 
 	"github.com/zeebo/xxh3"
 
 	"github.com/trailbook/trailbook/internal/cloudtrail"
+	"github.com/trailbook/trailbook/internal/jsontext"
 )
 
 // eventKey is the dedupe key: a 128-bit hash of eventID, eventTime,
@@ -160,7 +160,7 @@ func (w *docWriter) close()        { w.s = append(w.s, '}') }
 
 func (w *docWriter) str(k, v string) {
 	w.key(k)
-	w.s = appendJSONString(w.s, v)
+	w.s = jsontext.AppendString(w.s, v)
 }
 
 func (w *docWriter) text(k string, v cloudtrail.Text) {
@@ -194,7 +194,7 @@ func appendMapJSON(s []byte, m cloudtrail.Map) []byte {
 		if i > 0 {
 			s = append(s, ',')
 		}
-		s = appendJSONString(s, p.Key)
+		s = jsontext.AppendString(s, p.Key)
 		s = append(s, ':')
 		switch {
 		case !p.Value.OK:
@@ -202,47 +202,10 @@ func appendMapJSON(s []byte, m cloudtrail.Map) []byte {
 		default:
 			// Non-string members are already JSON text; a string member
 			// is re-quoted. The cast turns both back into VARCHAR.
-			s = appendJSONString(s, p.Value.V)
+			s = jsontext.AppendString(s, p.Value.V)
 		}
 	}
 	return append(s, '}')
-}
-
-func appendJSONString(s []byte, v string) []byte {
-	s = append(s, '"')
-	for i := 0; i < len(v); {
-		c := v[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
-			s = append(s, c)
-			i++
-			continue
-		}
-		if c < utf8.RuneSelf {
-			switch c {
-			case '"', '\\':
-				s = append(s, '\\', c)
-			case '\n':
-				s = append(s, '\\', 'n')
-			case '\r':
-				s = append(s, '\\', 'r')
-			case '\t':
-				s = append(s, '\\', 't')
-			default:
-				s = append(s, `\u00`...)
-				s = append(s, "0123456789abcdef"[c>>4], "0123456789abcdef"[c&0xf])
-			}
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(v[i:])
-		if r == utf8.RuneError && size == 1 {
-			s = append(s, `\ufffd`...)
-		} else {
-			s = append(s, v[i:i+size]...)
-		}
-		i += size
-	}
-	return append(s, '"')
 }
 
 func nullInt(n int) any {
