@@ -193,6 +193,27 @@ func strongField(f field) bool {
 	return false
 }
 
+// members calls member for each member of the object at b[i], which must
+// be '{', with the member's folded key (see name) and the index of its
+// value; member returns the index past the value. members returns the
+// index past the object, or the first error.
+func (d *decoder) members(i int, member func(k []byte, i int) (int, error)) (int, error) {
+	i, more, err := d.open(i)
+	for more {
+		var k []byte
+		if k, i, err = d.name(i); err != nil {
+			return i, err
+		}
+		if i, err = member(k, i); err != nil {
+			return i, err
+		}
+		if i, more, err = d.next(i); err != nil {
+			return i, err
+		}
+	}
+	return i, nil
+}
+
 // open starts the object at b[i], which must be '{'. It returns the index of
 // the first member's key, or more == false and the index past an empty
 // object.
@@ -625,12 +646,8 @@ func (d *decoder) identity(i int, u *UserIdentity) (int, error) {
 		return end, err
 	}
 	u.Present = true
-	i, more, err := d.open(i)
-	for more {
-		var k []byte
-		if k, i, err = d.name(i); err != nil {
-			return i, err
-		}
+	return d.members(i, func(k []byte, i int) (int, error) {
+		var err error
 		switch string(k) {
 		case "type":
 			u.Type, i, err = d.text(i)
@@ -662,14 +679,8 @@ func (d *decoder) identity(i int, u *UserIdentity) (int, error) {
 		default:
 			i, _, err = d.skip(i)
 		}
-		if err != nil {
-			return i, err
-		}
-		if i, more, err = d.next(i); err != nil {
-			return i, err
-		}
-	}
-	return i, nil
+		return i, err
+	})
 }
 
 func (d *decoder) session(i int, s *SessionContext) (int, error) {
@@ -678,12 +689,8 @@ func (d *decoder) session(i int, s *SessionContext) (int, error) {
 		return end, err
 	}
 	s.Present = true
-	i, more, err := d.open(i)
-	for more {
-		var k []byte
-		if k, i, err = d.name(i); err != nil {
-			return i, err
-		}
+	return d.members(i, func(k []byte, i int) (int, error) {
+		var err error
 		switch string(k) {
 		case "attributes":
 			i, err = d.attributes(i, s)
@@ -710,14 +717,8 @@ func (d *decoder) session(i int, s *SessionContext) (int, error) {
 		default:
 			i, _, err = d.skip(i)
 		}
-		if err != nil {
-			return i, err
-		}
-		if i, more, err = d.next(i); err != nil {
-			return i, err
-		}
-	}
-	return i, nil
+		return i, err
+	})
 }
 
 func (d *decoder) attributes(i int, s *SessionContext) (int, error) {
@@ -725,12 +726,8 @@ func (d *decoder) attributes(i int, s *SessionContext) (int, error) {
 		end, _, err := d.skip(i)
 		return end, err
 	}
-	i, more, err := d.open(i)
-	for more {
-		var k []byte
-		if k, i, err = d.name(i); err != nil {
-			return i, err
-		}
+	return d.members(i, func(k []byte, i int) (int, error) {
+		var err error
 		switch string(k) {
 		case "creationdate":
 			s.CreationDate, i, err = d.timeValue(i)
@@ -739,23 +736,13 @@ func (d *decoder) attributes(i int, s *SessionContext) (int, error) {
 		default:
 			i, _, err = d.skip(i)
 		}
-		if err != nil {
-			return i, err
-		}
-		if i, more, err = d.next(i); err != nil {
-			return i, err
-		}
-	}
-	return i, nil
+		return i, err
+	})
 }
 
 func (d *decoder) issuer(i int, s *SessionIssuer) (int, error) {
-	i, more, err := d.open(i)
-	for more {
-		var k []byte
-		if k, i, err = d.name(i); err != nil {
-			return i, err
-		}
+	return d.members(i, func(k []byte, i int) (int, error) {
+		var err error
 		switch string(k) {
 		case "type":
 			s.Type, i, err = d.text(i)
@@ -770,23 +757,13 @@ func (d *decoder) issuer(i int, s *SessionIssuer) (int, error) {
 		default:
 			i, _, err = d.skip(i)
 		}
-		if err != nil {
-			return i, err
-		}
-		if i, more, err = d.next(i); err != nil {
-			return i, err
-		}
-	}
-	return i, nil
+		return i, err
+	})
 }
 
 func (d *decoder) webID(i int, w *WebIDFederationData) (int, error) {
-	i, more, err := d.open(i)
-	for more {
-		var k []byte
-		if k, i, err = d.name(i); err != nil {
-			return i, err
-		}
+	return d.members(i, func(k []byte, i int) (int, error) {
+		var err error
 		switch string(k) {
 		case "federatedprovider":
 			w.FederatedProvider, i, err = d.text(i)
@@ -795,23 +772,13 @@ func (d *decoder) webID(i int, w *WebIDFederationData) (int, error) {
 		default:
 			i, _, err = d.skip(i)
 		}
-		if err != nil {
-			return i, err
-		}
-		if i, more, err = d.next(i); err != nil {
-			return i, err
-		}
-	}
-	return i, nil
+		return i, err
+	})
 }
 
 func (d *decoder) onBehalfOf(i int, o *OnBehalfOf) (int, error) {
-	i, more, err := d.open(i)
-	for more {
-		var k []byte
-		if k, i, err = d.name(i); err != nil {
-			return i, err
-		}
+	return d.members(i, func(k []byte, i int) (int, error) {
+		var err error
 		switch string(k) {
 		case "userid":
 			o.UserID, i, err = d.text(i)
@@ -820,14 +787,8 @@ func (d *decoder) onBehalfOf(i int, o *OnBehalfOf) (int, error) {
 		default:
 			i, _, err = d.skip(i)
 		}
-		if err != nil {
-			return i, err
-		}
-		if i, more, err = d.next(i); err != nil {
-			return i, err
-		}
-	}
-	return i, nil
+		return i, err
+	})
 }
 
 // resources decodes the resources list; elements that are not objects are
@@ -878,12 +839,8 @@ func (d *decoder) resources(i int) ([]Resource, int, error) {
 }
 
 func (d *decoder) resource(i int, r *Resource) (int, error) {
-	i, more, err := d.open(i)
-	for more {
-		var k []byte
-		if k, i, err = d.name(i); err != nil {
-			return i, err
-		}
+	return d.members(i, func(k []byte, i int) (int, error) {
+		var err error
 		switch string(k) {
 		case "accountid":
 			r.AccountID, i, err = d.text(i)
@@ -896,14 +853,8 @@ func (d *decoder) resource(i int, r *Resource) (int, error) {
 		default:
 			i, _, err = d.skip(i)
 		}
-		if err != nil {
-			return i, err
-		}
-		if i, more, err = d.next(i); err != nil {
-			return i, err
-		}
-	}
-	return i, nil
+		return i, err
+	})
 }
 
 func (d *decoder) tls(i int, t *TLSDetails) (int, error) {
@@ -912,12 +863,8 @@ func (d *decoder) tls(i int, t *TLSDetails) (int, error) {
 		return end, err
 	}
 	t.Present = true
-	i, more, err := d.open(i)
-	for more {
-		var k []byte
-		if k, i, err = d.name(i); err != nil {
-			return i, err
-		}
+	return d.members(i, func(k []byte, i int) (int, error) {
+		var err error
 		switch string(k) {
 		case "tlsversion":
 			t.TLSVersion, i, err = d.text(i)
@@ -928,12 +875,6 @@ func (d *decoder) tls(i int, t *TLSDetails) (int, error) {
 		default:
 			i, _, err = d.skip(i)
 		}
-		if err != nil {
-			return i, err
-		}
-		if i, more, err = d.next(i); err != nil {
-			return i, err
-		}
-	}
-	return i, nil
+		return i, err
+	})
 }
