@@ -105,7 +105,7 @@ func (s *Store) Close() error { return s.db.Close() }
 // the event tables directly.
 func (s *Store) DB() *sql.DB { return s.db }
 
-// ErrNoStore reports that the database file does not exist.
+// errNoStore reports that the database file does not exist, with what to do.
 var errNoStore = errors.New("no store here yet: run `trailbook ingest` or `trailbook demo` first")
 
 // Reader is a read-only, locked-down view of a store for running user SQL:
