@@ -19,6 +19,7 @@ import (
 
 	"github.com/trailbook/trailbook/internal/cloudtrail"
 	"github.com/trailbook/trailbook/internal/store"
+	"github.com/trailbook/trailbook/internal/tags"
 )
 
 // Stdin is the path that names standard input.
@@ -46,6 +47,10 @@ type Options struct {
 	MaxFileBytes int64
 	// Decode is passed to the decoder.
 	Decode cloudtrail.Options
+	// NoTags skips working out each event's tag effect (tags.Of) in the
+	// decoding workers; the Batcher then does it, or, for a Writer with
+	// its inventory off, nothing.
+	NoTags bool
 	// Progress, when set, is called after every transaction and once at
 	// the end, with the totals so far.
 	Progress func(p Progress)
@@ -240,6 +245,12 @@ func decodeInput(in input, stdin io.Reader, opts Options) decoded {
 		SHA256:  sha256.Sum256(data),
 		Records: res.Records,
 		Events:  res.Events,
+	}
+	if !opts.NoTags && len(res.Events) > 0 {
+		f.Effects = make([]tags.Effect, len(res.Events))
+		for i := range res.Events {
+			f.Effects[i] = tags.Of(&res.Events[i])
+		}
 	}
 	for _, r := range res.Rejects {
 		f.Rejects = append(f.Rejects, store.Reject{Index: r.Index, Line: r.Line, Offset: r.Offset, Reason: r.Reason, Record: r.Record})

@@ -59,6 +59,12 @@ type Options struct {
 	// themselves: the store's own tables (rejects, ingested_files, ...).
 	// Every other single name means the event data store, as in Lake.
 	Tables []string
+	// TaggedEvents is a SELECT whose FROM item is the events whose
+	// touched resources have a tag satisfying the placeholder condition
+	// TagPlaceholder, over rows aliased TagAlias with columns key and
+	// value. Lake's resources.tag.key and resources.tag.value conditions
+	// are rewritten into it; empty refuses them.
+	TaggedEvents string
 }
 
 // Translate turns one Lake SQL SELECT statement into DuckDB SQL. Problems
@@ -87,6 +93,26 @@ func Translate(ctx context.Context, db Conn, src string, opts Options) (*Query, 
 		return nil, errorAt(src, 0, CodeMultipleStatements, "expected one statement, found %d", len(stmts))
 	}
 	rw := &rewriter{src: s, tables: map[string]bool{}}
+	if opts.TaggedEvents != "" {
+		rw.tagged = func() node {
+			var raw string
+			if err := db.QueryRowContext(ctx, "SELECT CAST(json_serialize_sql(CAST($1 AS VARCHAR)) AS VARCHAR)", opts.TaggedEvents).Scan(&raw); err != nil {
+				return nil
+			}
+			tree, err := decodeTree(raw)
+			if err != nil {
+				return nil
+			}
+			stmts, _ := tree["statements"].([]any)
+			if len(stmts) != 1 {
+				return nil
+			}
+			st, _ := stmts[0].(node)
+			sel, _ := st["node"].(node)
+			from, _ := sel["from_table"].(node)
+			return from
+		}
+	}
 	for _, t := range opts.Tables {
 		rw.tables[strings.ToLower(t)] = true
 	}

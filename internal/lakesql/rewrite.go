@@ -18,6 +18,9 @@ type rewriter struct {
 	tables map[string]bool   // the store's own tables, lower case
 	ctes   []map[string]bool // CTE names in scope, innermost last, lower case
 	errs   []*Error
+	// tagged returns a fresh tree of Options.TaggedEvents' FROM item, or
+	// nil when the store has none.
+	tagged func() node
 }
 
 // fail records a problem at the location of n; Translate reports the one
@@ -93,6 +96,7 @@ func (r *rewriter) object(n node) any {
 	}
 	if n["type"] == "SELECT_NODE" {
 		lenientGroupBy(n)
+		r.tagFilter(n)
 	}
 	if _, isExpr := n["class"]; isExpr {
 		out := r.expr(n)

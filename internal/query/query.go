@@ -16,7 +16,7 @@ import (
 // translator's prelude installed. writable, when not empty, is the one file
 // COPY may write (see Parquet).
 func Open(ctx context.Context, path, writable string) (*store.Reader, error) {
-	return store.OpenReader(ctx, path, store.ReaderOptions{Prelude: lakesql.Prelude(), WritablePath: writable})
+	return store.OpenReader(ctx, path, store.ReaderOptions{Prelude: append(lakesql.Prelude(), store.Prelude()...), WritablePath: writable})
 }
 
 // Run translates src from the Lake dialect and runs it with params bound as
@@ -48,7 +48,7 @@ func Parquet(ctx context.Context, r *store.Reader, src string, params map[string
 }
 
 func prepare(ctx context.Context, r *store.Reader, src string, params map[string]string) (*lakesql.Query, []any, error) {
-	q, err := lakesql.Translate(ctx, r, src, lakesql.Options{Tables: store.Tables()})
+	q, err := lakesql.Translate(ctx, r, src, lakesql.Options{Tables: store.Tables(), TaggedEvents: store.TaggedEventsSQL})
 	if err != nil {
 		return nil, nil, err
 	}

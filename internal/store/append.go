@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/trailbook/trailbook/internal/cloudtrail"
+	"github.com/trailbook/trailbook/internal/tags"
 )
 
 // File is one decoded input file, appended atomically: its events, its
@@ -16,6 +17,10 @@ type File struct {
 	Events  []cloudtrail.Event
 	Rejects []Reject
 	Skipped int // records recognised as not events (digests, notifications, ...)
+	// Effects, when set, holds tags.Of of each event, computed by the
+	// caller (the ingest workers do it in parallel); when nil, the Writer
+	// computes it and sets it.
+	Effects []tags.Effect
 }
 
 // Reject is a record that could not be stored, kept with its reason.

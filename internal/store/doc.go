@@ -8,6 +8,7 @@ import (
 
 	"github.com/trailbook/trailbook/internal/cloudtrail"
 	"github.com/trailbook/trailbook/internal/jsontext"
+	"github.com/trailbook/trailbook/internal/tags"
 )
 
 // eventKey is the dedupe key: a 128-bit hash of eventID, eventTime,
@@ -36,7 +37,10 @@ func eventKey(ev *cloudtrail.Event) (hi, lo uint64) {
 
 // appendDoc writes ev as a JSON object shaped like the Lake columns other
 // than eventJson and eventJsonChecksum, omitting what is NULL.
-func appendDoc(s []byte, ev *cloudtrail.Event) []byte {
+//
+// x adds what the store derives: each resource's tags at the event's time,
+// and the ARNs the event touched.
+func appendDoc(s []byte, ev *cloudtrail.Event, x docExtra) []byte {
 	w := docWriter{s: append(s, '{')}
 	w.text("eventVersion", ev.EventVersion)
 	if u := &ev.UserIdentity; u.Present {
@@ -113,6 +117,12 @@ func appendDoc(s []byte, ev *cloudtrail.Event) []byte {
 			w.text("type", r.Type)
 			w.text("arn", r.ARN)
 			w.text("arnPrefix", r.ARNPrefix)
+			if x.tagsAt != nil && r.ARN.OK {
+				if ts, ok := x.tagsAt(r.ARN.V, ev.EventTime); ok {
+					w.key("tags")
+					w.s = appendTagMap(w.s, ts)
+				}
+			}
 			w.s = append(w.s, '}')
 		}
 		w.s = append(w.s, ']')
@@ -138,7 +148,25 @@ func appendDoc(s []byte, ev *cloudtrail.Event) []byte {
 		w.close()
 	}
 	w.text("sessionCredentialFromConsole", ev.SessionCredentialFromConsole)
+	if len(x.touched) > 0 {
+		w.key("touchedArns")
+		w.s = append(w.s, '[')
+		for i, a := range x.touched {
+			if i > 0 {
+				w.s = append(w.s, ',')
+			}
+			w.s = jsontext.AppendString(w.s, a)
+		}
+		w.s = append(w.s, ']')
+	}
 	return append(w.s, '}')
+}
+
+// docExtra is what appendDoc adds to the record's own fields. The zero
+// value adds nothing.
+type docExtra struct {
+	touched []string
+	tagsAt  func(arn string, t time.Time) ([]tags.Tag, bool)
 }
 
 // docWriter appends JSON object members, tracking the comma.

@@ -7,7 +7,7 @@ import (
 )
 
 // schemaVersion is the version of the schema this build writes.
-const schemaVersion = 1
+const schemaVersion = 2
 
 // migrations returns the schema steps; entry i moves version i to i+1.
 func migrations() []string {
@@ -48,6 +48,41 @@ func migrations() []string {
 		rejected INTEGER NOT NULL,
 		ingested_at TIMESTAMP NOT NULL
 	);`,
+		// 1 -> 2: the tag inventory. Events gain the ARNs they touched and
+		// their resources' tags; stores written by version 1 are
+		// backfilled from eventJson by Open.
+		`ALTER TABLE event_store ALTER resources SET DATA TYPE
+		STRUCT(accountId VARCHAR, "type" VARCHAR, arn VARCHAR, arnPrefix VARCHAR, tags MAP(VARCHAR, VARCHAR))[];
+	ALTER TABLE event_store ADD COLUMN touchedArns VARCHAR[];
+	CREATE OR REPLACE VIEW events AS ` + eventsViewSelect + `;
+	CREATE TABLE tag_changes (
+		arn VARCHAR NOT NULL,
+		changed_at TIMESTAMP NOT NULL,       -- the event's eventTime, or the time an import is known true
+		seq VARCHAR NOT NULL,         -- orders changes of one resource and time: eventID/index
+		kind VARCHAR NOT NULL,        -- merge, replace, create, delete
+		set_tags STRUCT("key" VARCHAR, "value" VARCHAR)[],
+		removed STRUCT("key" VARCHAR, "value" VARCHAR, has_value BOOLEAN)[],
+		origin VARCHAR NOT NULL,      -- cloudtrail or import
+		event_id VARCHAR, event_name VARCHAR, event_source VARCHAR, actor VARCHAR,
+		key_hi UBIGINT NOT NULL, key_lo UBIGINT NOT NULL
+	);
+	CREATE TABLE resource_tags (
+		arn VARCHAR NOT NULL, "key" VARCHAR NOT NULL, "value" VARCHAR NOT NULL,
+		valid_from TIMESTAMP NOT NULL, valid_to TIMESTAMP,
+		set_origin VARCHAR, set_event_id VARCHAR, set_event_name VARCHAR, set_by VARCHAR,
+		ended_origin VARCHAR, ended_event_id VARCHAR, ended_event_name VARCHAR, ended_by VARCHAR
+	);
+	CREATE TABLE tag_sets (
+		arn VARCHAR NOT NULL, valid_from TIMESTAMP NOT NULL, valid_to TIMESTAMP,
+		tags MAP(VARCHAR, VARCHAR) NOT NULL,
+		set_origin VARCHAR, set_event_id VARCHAR, set_event_name VARCHAR, set_by VARCHAR
+	);
+	-- resources whose stored events need their resources[].tags
+	-- recomputed from this time on (see retagPending)
+	CREATE TABLE tag_retag_pending (arn VARCHAR NOT NULL, since TIMESTAMP NOT NULL);
+	CREATE VIEW current_tags AS
+		SELECT arn, "key", "value", valid_from AS since, set_event_id, set_event_name, set_by
+		FROM resource_tags WHERE valid_to IS NULL;`,
 	}
 }
 
@@ -86,6 +121,11 @@ func migrate(ctx context.Context, db *sql.DB) error {
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE trailbook_meta SET schema_version = ?`, schemaVersion); err != nil {
 		return fmt.Errorf("migrate: %w", err)
+	}
+	if version >= 1 && version < 2 {
+		if err := backfillTags(ctx, tx); err != nil {
+			return fmt.Errorf("migrate to version 2: %w", err)
+		}
 	}
 	return tx.Commit()
 }

@@ -42,7 +42,7 @@ const decodedColumnsDDL = `
 	requestID VARCHAR,
 	eventID VARCHAR,
 	readOnly BOOLEAN,
-	resources STRUCT(accountId VARCHAR, "type" VARCHAR, arn VARCHAR, arnPrefix VARCHAR)[],
+	resources STRUCT(accountId VARCHAR, "type" VARCHAR, arn VARCHAR, arnPrefix VARCHAR, tags MAP(VARCHAR, VARCHAR))[],
 	eventType VARCHAR,
 	apiVersion VARCHAR,
 	managementEvent BOOLEAN,
@@ -72,4 +72,42 @@ const EventsDDL = `CREATE TABLE events (` + eventColumnsDDL + `
 
 // Tables are the store's own tables that user SQL may read by name besides
 // events; every other table name in a Lake query means events.
-func Tables() []string { return []string{"rejects", "ingested_files"} }
+func Tables() []string {
+	return []string{"rejects", "ingested_files", "resource_tags", "current_tags", "tag_changes", "tag_sets"}
+}
+
+// TaggedEventsSQL is the query translator's template for Lake's
+// resources.tag conditions (lakesql.Options.TaggedEvents): the events
+// that touched a resource which, at the event's time, had a tag meeting
+// the condition in place of trailbook_tag_condition.
+const TaggedEventsSQL = `SELECT * FROM (
+	` + eventsViewSelect + `
+	WHERE (key_hi, key_lo) IN (
+		SELECT u.key_hi, u.key_lo
+		FROM (SELECT key_hi, key_lo, eventTime, unnest(touchedArns) AS arn FROM event_store) AS u
+		JOIN resource_tags AS trailbook_tag
+		ON trailbook_tag.arn = u.arn AND u.eventTime >= trailbook_tag.valid_from
+			AND u.eventTime < coalesce(trailbook_tag.valid_to, 'infinity'::TIMESTAMP)
+		WHERE trailbook_tag_condition)) AS tagged_events`
+
+// eventsViewSelect is the events view: the stored events with the Lake
+// columns only, the checksum computed when read.
+const eventsViewSelect = `SELECT * EXCLUDE (key_hi, key_lo, touchedArns), sha256(eventJson) AS eventJsonChecksum FROM event_store`
+
+// Prelude returns the store's temporary macros for user SQL, to run on
+// each query connection before it is locked (with lakesql.Prelude):
+//   - tag_at(arn, key, ts): the value of tag key on arn at time ts, NULL
+//     when it had none or its tags were not known then;
+//   - tags_at(arn, ts): all its tags then, as MAP(VARCHAR, VARCHAR).
+func Prelude() []string {
+	return []string{
+		`CREATE OR REPLACE TEMP MACRO tag_at(a, k, ts) AS (
+			SELECT any_value(t."value") FROM resource_tags t
+			WHERE t.arn = a AND t."key" = k AND t.valid_from <= CAST(ts AS TIMESTAMP)
+			AND (t.valid_to IS NULL OR CAST(ts AS TIMESTAMP) < t.valid_to))`,
+		`CREATE OR REPLACE TEMP MACRO tags_at(a, ts) AS (
+			SELECT any_value(s.tags) FROM tag_sets s
+			WHERE s.arn = a AND s.valid_from <= CAST(ts AS TIMESTAMP)
+			AND (s.valid_to IS NULL OR CAST(ts AS TIMESTAMP) < s.valid_to))`,
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"github.com/duckdb/duckdb-go/v2"
 
 	"github.com/trailbook/trailbook/internal/cloudtrail"
+	"github.com/trailbook/trailbook/internal/tags"
 )
 
 // Writer stores files in transactions of many files each. Add takes a
@@ -36,6 +37,8 @@ type Writer struct {
 	seen         map[[2]uint64]struct{} // keys added since the last Commit
 	minT         time.Time
 	maxT         time.Time
+	inv          *inventory // loaded at the first Add; nil after a failed Commit
+	skipTags     bool
 	release      func()
 }
 
@@ -71,6 +74,12 @@ func (s *Store) NewWriter(ctx context.Context) (*Writer, error) {
 	return w, nil
 }
 
+// SkipTags turns the tag inventory off for this Writer: events are stored
+// without their touched resources or resource tags, and tag changes are
+// not recorded. It exists to measure what the inventory costs; a store
+// written so has an incomplete inventory. Call it before the first Add.
+func (w *Writer) SkipTags() { w.skipTags = true }
+
 // Staged is the number of events added since the last Commit, less those
 // repeated within them.
 func (w *Writer) Staged() int { return len(w.keys) }
@@ -82,6 +91,19 @@ func (w *Writer) Staged() int { return len(w.keys) }
 func (w *Writer) Add(ctx context.Context, f *File) error {
 	idx := int32(len(w.files))
 	c := Counts{Files: 1, Records: f.Records, Rejected: len(f.Rejects), Skipped: f.Skipped}
+	if !w.skipTags && w.inv == nil {
+		inv, err := loadInventory(ctx, w.conn)
+		if err != nil {
+			return err
+		}
+		w.inv = inv
+	}
+	if !w.skipTags && f.Effects == nil && len(f.Events) > 0 {
+		f.Effects = make([]tags.Effect, len(f.Events))
+		for j := range f.Events {
+			f.Effects[j] = tags.Of(&f.Events[j])
+		}
+	}
 	for j := range f.Events {
 		ev := &f.Events[j]
 		hi, lo := eventKey(ev)
@@ -90,6 +112,11 @@ func (w *Writer) Add(ctx context.Context, f *File) error {
 			continue
 		}
 		w.seen[[2]uint64{hi, lo}] = struct{}{}
+		if !w.skipTags {
+			for _, r := range rowsFor(ev, hi, lo, f.Effects[j].Changes) {
+				w.inv.add(r)
+			}
+		}
 		if len(w.keys) == 0 || ev.EventTime.Before(w.minT) {
 			w.minT = ev.EventTime
 		}
@@ -156,6 +183,12 @@ func (w *Writer) Commit(ctx context.Context) (Counts, error) {
 			return Counts{}, fmt.Errorf("commit: insert events: %w", err)
 		}
 	}
+	if w.inv != nil {
+		if err := w.inv.write(ctx, tx); err != nil {
+			w.inv = nil // reloaded from the store at the next Add
+			return Counts{}, fmt.Errorf("commit: tag inventory: %w", err)
+		}
+	}
 	now := time.Now().UTC()
 	var total Counts
 	for i, f := range w.files {
@@ -173,7 +206,14 @@ func (w *Writer) Commit(ctx context.Context) (Counts, error) {
 		total.Add(c)
 	}
 	if err := tx.Commit(); err != nil {
+		w.inv = nil
 		return Counts{}, fmt.Errorf("commit: %w", err)
+	}
+	if w.inv != nil {
+		w.inv.committed()
+		if err := retagPending(ctx, w.conn); err != nil {
+			return total, fmt.Errorf("commit: %w", err)
+		}
 	}
 	return total, nil
 }
@@ -198,6 +238,9 @@ func (w *Writer) cluster(keys []stagedKey) {
 
 // reset empties the writer and its staging table.
 func (w *Writer) reset(ctx context.Context) {
+	if w.inv != nil && len(w.inv.added) > 0 {
+		w.inv = nil // changes added but not committed: reload at the next Add
+	}
 	clear(w.files)
 	w.files, w.counts, w.keys, w.pending, w.pendingFiles = w.files[:0], w.counts[:0], w.keys[:0], 0, 0
 	clear(w.seen)
@@ -241,7 +284,7 @@ func (w *Writer) dropStored(ctx context.Context, tx *sql.Tx) error {
 // pass, on all its threads.
 func insertSQL() string {
 	return `INSERT INTO event_store BY NAME
-SELECT unnest(json_transform(doc, ` + quoteString(strconv.Quote("STRUCT("+decodedColumnsDDL+")")) + `)),
+SELECT unnest(json_transform(doc, ` + quoteString(strconv.Quote("STRUCT("+decodedColumnsDDL+", touchedArns VARCHAR[])")) + `)),
 	eventJson, key_hi, key_lo
 FROM temp.staging`
 }
@@ -365,8 +408,13 @@ func (b *sourceBinding) FillChunk(local any, chunk duckdb.DataChunk) error {
 	}
 	end := min(start+fillRun, len(keys))
 	for row, k := range keys[start:end] {
-		ev := &w.files[k.file].Events[k.event]
-		st.doc = appendDoc(st.doc[:0], ev)
+		f := w.files[k.file]
+		ev := &f.Events[k.event]
+		var x docExtra
+		if w.inv != nil {
+			x = docExtra{touched: f.Effects[k.event].Touched, tagsAt: w.inv.tagsAt}
+		}
+		st.doc = appendDoc(st.doc[:0], ev, x)
 		err := errors.Join(
 			duckdb.SetChunkValue(chunk, 0, row, st.doc),
 			duckdb.SetChunkValue(chunk, 1, row, ev.JSON),
