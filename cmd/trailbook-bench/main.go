@@ -102,6 +102,17 @@ func run(ctx context.Context, args []string, log io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("trailbook ingest: %w", err)
 	}
+	// 1b. The same ingest with the tag inventory off, to measure its cost.
+	bare := filepath.Join(c.dir, "trailbook-notags.duckdb")
+	os.Remove(bare)
+	os.Remove(bare + ".wal")
+	fmt.Fprintln(log, "ingest with trailbook, tag inventory off")
+	rep.ingestNoTags, err = child(ctx, "child-ingest", "ingest", "--no-tag-inventory", "--db", bare, data)
+	if err != nil {
+		return fmt.Errorf("trailbook ingest without tags: %w", err)
+	}
+	os.Remove(bare)
+
 	// 2. DuckDB's own read_json load of the same files, in a child process.
 	loaded := filepath.Join(c.dir, "readjson.duckdb")
 	os.Remove(loaded)
@@ -156,6 +167,24 @@ func run(ctx context.Context, args []string, log io.Writer) error {
 			return fmt.Errorf("%s: the store returned %d rows, the raw files %d", s.name, res.storeRows, res.rawRows)
 		}
 		rep.shapes = append(rep.shapes, res)
+	}
+	// 4. The issue's tag-aware seed query, verbatim.
+	fmt.Fprintln(log, "query the tag seed query")
+	rep.tagSeed, rep.tagSeedRows, err = timeRuns(c.runs, func() (int, error) {
+		rows, err := query.Run(ctx, r, tagSeedQuery, nil)
+		if err != nil {
+			return 0, err
+		}
+		return drain(rows)
+	})
+	if err != nil {
+		return fmt.Errorf("tag seed query: %w", err)
+	}
+	if err := r.QueryRowContext(ctx, `SELECT count(*) FROM tag_changes`).Scan(&rep.tagChanges); err != nil {
+		return err
+	}
+	if err := r.QueryRowContext(ctx, `SELECT count(DISTINCT arn) FROM tag_sets`).Scan(&rep.tagResources); err != nil {
+		return err
 	}
 	md := rep.markdown(machine())
 	fmt.Fprint(log, md)
@@ -349,11 +378,25 @@ type shapeResult struct {
 }
 
 type report struct {
-	events   int
-	ingest   childResult
-	readJSON childResult
-	shapes   []shapeResult
+	events       int
+	ingest       childResult
+	ingestNoTags childResult
+	readJSON     childResult
+	shapes       []shapeResult
+	tagSeed      time.Duration
+	tagSeedRows  int
+	tagChanges   int
+	tagResources int
 }
+
+// tagSeedQuery is issue 3's seed query, verbatim.
+const tagSeedQuery = `SELECT eventTime, eventName, userIdentity.arn, requestParameters
+FROM your_cloudtrail_table
+WHERE resources.tag.key = 'Environment'
+AND resources.tag.value = 'Production'
+AND eventTime > '2024-05-01'
+ORDER BY eventTime DESC
+LIMIT 50;`
 
 func machine() string {
 	cpu := "unknown CPU"
@@ -398,5 +441,14 @@ func (r report) markdown(machine string) string {
 		fmt.Fprintf(&b, "| %s | %d | %s | %s | %.0fx |\n", s.name, s.storeRows, ms(s.store), ms(s.raw), float64(s.raw)/float64(s.store))
 	}
 	fmt.Fprintf(&b, "\nTargets: every shape under 50 ms median, and at least 50x faster than DuckDB over the raw files.\n")
+	noTagsRate := float64(r.events) / r.ingestNoTags.wall.Seconds()
+	fmt.Fprintf(&b, "\n## Tag inventory\n\n")
+	fmt.Fprintf(&b, "The inventory holds %d tag changes over %d resources.\n\n", r.tagChanges, r.tagResources)
+	fmt.Fprintf(&b, "| | wall time | events/s | peak RSS |\n|---|---|---|---|\n")
+	fmt.Fprintf(&b, "| `trailbook ingest` with the tag inventory (as above) | %.1f s | %.0f | %.0f MiB |\n", r.ingest.wall.Seconds(), ingestRate, float64(r.ingest.maxRSS)/(1<<20))
+	fmt.Fprintf(&b, "| `trailbook ingest --no-tag-inventory` | %.1f s | %.0f | %.0f MiB |\n\n", r.ingestNoTags.wall.Seconds(), noTagsRate, float64(r.ingestNoTags.maxRSS)/(1<<20))
+	fmt.Fprintf(&b, "Cost of the inventory: **%.0f%%** of ingest throughput (target: at most 20%%).\n\n", 100*(1-ingestRate/noTagsRate))
+	fmt.Fprintf(&b, "The seed query verbatim (`resources.tag.key = 'Environment' AND resources.tag.value = 'Production' AND eventTime > '2024-05-01' ORDER BY eventTime DESC LIMIT 50`): ")
+	fmt.Fprintf(&b, "**%s** median, %d rows (target: under 100 ms).\n", ms(r.tagSeed), r.tagSeedRows)
 	return b.String()
 }

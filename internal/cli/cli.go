@@ -87,6 +87,7 @@ Exit codes: 0 ok, 1 the input had problems (e.g. rejected records), 2 error.`,
 		newQueryCmd(env),
 		newGenCmd(env),
 		newDemoCmd(env),
+		newTagsCmd(env),
 	)
 	return root
 }

@@ -19,8 +19,9 @@ import (
 const maxRejectLines = 20
 
 type ingestParams struct {
-	db    string
-	paths []string
+	db     string
+	paths  []string
+	noTags bool
 }
 
 func newIngestCmd(env Env) *cobra.Command {
@@ -49,6 +50,8 @@ Exit codes: 0 all stored, 1 some records rejected, 2 error.`,
 		},
 	}
 	dbFlag(cmd, &p.db)
+	cmd.Flags().BoolVar(&p.noTags, "no-tag-inventory", false, "store events without maintaining the tag inventory (to measure its cost)")
+	cmd.Flags().MarkHidden("no-tag-inventory")
 	return cmd
 }
 
@@ -58,7 +61,7 @@ func runIngest(ctx context.Context, p ingestParams, env Env) error {
 		return err
 	}
 	defer st.Close()
-	opts := ingest.Options{}
+	opts := ingest.Options{NoTags: p.noTags}
 	var bar *progressBar
 	if env.StderrIsTerminal {
 		bar = &progressBar{w: env.Stderr}
@@ -163,6 +166,9 @@ func ingestInto(ctx context.Context, st *store.Store, paths []string, stdin io.R
 	w, err := st.NewWriter(ctx)
 	if err != nil {
 		return ingest.Summary{}, err
+	}
+	if opts.NoTags {
+		w.SkipTags()
 	}
 	sum, err := ingest.Run(ctx, w, paths, stdin, opts)
 	if cerr := w.Close(); err == nil {
