@@ -24,7 +24,6 @@ func Of(ev *cloudtrail.Event) Effect {
 		return Effect{}
 	}
 	c := call{ev: ev}
-	c.locate()
 	for i := range ev.Resources {
 		if r := &ev.Resources[i]; r.ARN.OK {
 			c.touch(r.ARN.V)
@@ -205,10 +204,17 @@ type call struct {
 	changes            []Change
 	reqv, respv        map[string]any
 	parsedReq, parsedR bool
+	located            bool
 }
 
-// locate finds the partition, region and account the event's ARNs live in.
+// locate finds the partition, region and account the event's ARNs live
+// in, on first use: events whose ARNs all come from resources[] never
+// need them.
 func (c *call) locate() {
+	if c.located {
+		return
+	}
+	c.located = true
 	ev := c.ev
 	if okRegion(ev.AWSRegion.V) {
 		c.region = ev.AWSRegion.V
@@ -220,9 +226,11 @@ func (c *call) locate() {
 		c.acct = ev.UserIdentity.AccountID.V
 	}
 	for i := range ev.Resources {
-		if a, ok := splitARN(ev.Resources[i].ARN.V); ok && okWord(a.Partition) {
-			c.part = a.Partition
-			return
+		if rest, ok := strings.CutPrefix(ev.Resources[i].ARN.V, "arn:"); ok {
+			if p, _, ok := strings.Cut(rest, ":"); ok && okWord(p) {
+				c.part = p
+				return
+			}
 		}
 	}
 	c.part = partitionOf(c.region)
@@ -270,7 +278,7 @@ func (c *call) reqStr(key string) string { return memberOf(c.ev.RequestParameter
 
 // touch records arn as touched when it is well formed.
 func (c *call) touch(arn string) {
-	if wellFormed(arn) {
+	if c.wellFormed(arn) {
 		c.touched = append(c.touched, arn)
 	}
 }
@@ -278,7 +286,7 @@ func (c *call) touch(arn string) {
 // add records a change, and its resource as touched, when its ARN is well
 // formed. The slices of ch are cloned, so changes never share them.
 func (c *call) add(ch Change) {
-	if !wellFormed(ch.ARN) {
+	if !c.wellFormed(ch.ARN) {
 		return
 	}
 	c.touched = append(c.touched, ch.ARN)
@@ -321,6 +329,7 @@ func (c *call) effect() Effect {
 // regional is the ARN of resource in the event's region and account, or
 // "" when either is unknown or resource is empty.
 func (c *call) regional(service, resource string) string {
+	c.locate()
 	if c.region == "" || c.acct == "" || resource == "" {
 		return ""
 	}
@@ -330,6 +339,7 @@ func (c *call) regional(service, resource string) string {
 // global is the ARN of resource in the event's account and no region
 // (IAM, CloudFront), or "" when the account is unknown.
 func (c *call) global(service, resource string) string {
+	c.locate()
 	if c.acct == "" || resource == "" {
 		return ""
 	}
@@ -348,19 +358,23 @@ func (c *call) named(service, prefix, name string) string {
 	return c.regional(service, prefix+name)
 }
 
-// resourceKeys are the request parameters that hold the ARN (or a list of
-// ARNs) of the resource a call acts on, whatever the service.
-var resourceKeys = map[string]bool{
-	"resourceArn": true, "resourceARN": true, "ResourceArn": true, "ResourceARN": true,
-	"resource": true, "Resource": true, "arn": true, "Arn": true, "ARN": true,
-	"resourceArns": true, "ResourceArns": true, "resourceARNList": true, "ResourceARNList": true,
-	"resourceArnList": true, "resourceId": true, "resourceName": true,
+// isResourceKey reports whether a request parameter holds the ARN (or a
+// list of ARNs) of the resource a call acts on, whatever the service.
+func isResourceKey(key string) bool {
+	switch key {
+	case "resourceArn", "resourceARN", "ResourceArn", "ResourceARN",
+		"resource", "Resource", "arn", "Arn", "ARN",
+		"resourceArns", "ResourceArns", "resourceARNList", "ResourceARNList",
+		"resourceArnList", "resourceId", "resourceName":
+		return true
+	}
+	return false
 }
 
 // genericParam touches the ARNs held by the parameters every service
 // uses for its target.
 func (c *call) genericParam(key, val string) {
-	if resourceKeys[key] {
+	if isResourceKey(key) {
 		eachElement(val, c.touchARN)
 	}
 }
@@ -379,7 +393,8 @@ var genericNames = map[string]bool{
 }
 
 // genericChange reads a tagging call of a service Of has no handler for,
-// or one its handler does not know: the target ARNs from resourceKeys,
+// or one its handler does not know: the target ARNs from the parameters
+// of isResourceKey,
 // the tags from "tags" (or "Tags", "tagList", "tagsList", also one level
 // down in an "...Input" object, as API Gateway writes them) and the keys
 // from "tagKeys" (or "TagKeys", "keys").
@@ -424,7 +439,7 @@ func (c *call) genericChange(name string) {
 	}
 }
 
-// sortedResourceKeys lists resourceKeys in a fixed order, so that
+// sortedResourceKeys lists the keys of isResourceKey in a fixed order, so that
 // genericChange names its targets deterministically.
 var sortedResourceKeys = []string{
 	"ARN", "Arn", "Resource", "ResourceARN", "ResourceARNList", "ResourceArn", "ResourceArns",
@@ -437,9 +452,18 @@ var sortedResourceKeys = []string{
 // its resource is at most 2048 bytes of valid UTF-8 without control
 // characters.
 func wellFormed(s string) bool {
+	var c call
+	return c.wellFormed(s)
+}
+
+// wellFormed is the function wellFormed, without checking again the
+// partition, region and account c has already checked (once located).
+func (c *call) wellFormed(s string) bool {
 	a, ok := splitARN(s)
-	if !ok || len(s) > 2048 || !okWord(a.Partition) || !okWord(a.Service) ||
-		a.Region != "" && !okRegion(a.Region) || a.Account != "" && !okAccount(a.Account) {
+	if !ok || len(s) > 2048 ||
+		a.Partition != c.part && !okWord(a.Partition) || !okWord(a.Service) ||
+		a.Region != c.region && a.Region != "" && !okRegion(a.Region) ||
+		a.Account != c.acct && a.Account != "" && !okAccount(a.Account) {
 		return false
 	}
 	if !utf8.ValidString(a.Resource) {

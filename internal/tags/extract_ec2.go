@@ -69,6 +69,7 @@ func (c *call) ec2ARN(id string) string {
 	case "":
 		return ""
 	case "image":
+		c.locate()
 		if c.region == "" {
 			return ""
 		}
@@ -100,7 +101,9 @@ func ec2Param(c *call, key, val string) bool {
 			c.touchEC2(val)
 		}
 	case strings.HasSuffix(key, "Request") && val[0] == '{':
-		walkStrings(parseValue(val), c.touchEC2)
+		if strings.IndexByte(val, '-') >= 0 { // else it holds no id
+			walkStrings(parseValue(val), c.touchEC2)
+		}
 	default:
 		return false
 	}
@@ -190,9 +193,9 @@ func ec2Change(c *call, name string) bool {
 		if t, ok := ec2Deletes[name]; ok {
 			c.ec2Delete(t)
 		} else if t, ok := ec2Creates[name]; ok {
-			c.ec2Create(name, t)
+			c.ec2Create(t)
 		} else if strings.HasPrefix(name, "Create") && len(ec2Specs(c.req())) > 0 {
-			c.ec2Create(name, "")
+			c.ec2Create("")
 		} else {
 			return false
 		}
@@ -233,12 +236,10 @@ func (c *call) ec2Tags(del bool) {
 		}
 	}
 	for _, id := range ids {
-		arn := c.ec2ARN(id)
-		switch {
-		case del && len(items) == 0:
-			c.replace(arn, nil)
-		default:
-			c.merge(arn, set, rm)
+		if del && len(items) == 0 {
+			c.replace(c.ec2ARN(id), nil)
+		} else {
+			c.merge(c.ec2ARN(id), set, rm)
 		}
 	}
 }
@@ -299,15 +300,17 @@ func ec2IDs(v any, typ string) []string {
 // runInstances creates the instances named by
 // responseElements.instancesSet.items[].instanceId with the tags of the
 // "instance" specification (or, without one, the tagSet the response
-// shows, as a launch template's tags appear there), and the network
-// interfaces the response shows for them, except those the request
-// attached, with the "network-interface" tags. Volumes are not created:
-// the response does not name them.
+// shows, as a launch template's tags appear there). It touches the
+// network interfaces the response shows for them, and creates those the
+// request did not attach when it has a "network-interface" specification;
+// without one they are left unknown rather than known untagged, since
+// most are deleted with their instance, which no record shows. Volumes
+// are not created: the response does not name them.
 func (c *call) runInstances() {
 	req, resp := c.req(), c.resp()
 	specs := ec2Specs(req)
 	inst, haveInst := specTags(specs, "instance")
-	eniTags, _ := specTags(specs, "network-interface")
+	eniTags, haveENI := specTags(specs, "network-interface")
 	var attached []string
 	for _, ni := range listOf(req["networkInterfaceSet"]) {
 		if id := strOf(fieldOf(ni, "networkInterfaceId")); id != "" {
@@ -326,8 +329,13 @@ func (c *call) runInstances() {
 		c.create(c.ec2ARN(id), tags)
 		for _, ni := range listOf(fieldOf(it, "networkInterfaceSet")) {
 			eni := strOf(fieldOf(ni, "networkInterfaceId"))
-			if ec2Type(eni) == "network-interface" && !slices.Contains(attached, eni) {
+			if ec2Type(eni) != "network-interface" {
+				continue
+			}
+			if haveENI && !slices.Contains(attached, eni) {
 				c.create(c.ec2ARN(eni), eniTags)
+			} else {
+				c.touch(c.ec2ARN(eni))
 			}
 		}
 	}
@@ -337,7 +345,7 @@ func (c *call) runInstances() {
 // that type anywhere in responseElements, outside "unsuccessful"), with
 // the tags of the specification for typ. With typ "" (a create call not
 // in ec2Creates) every specified type is looked for.
-func (c *call) ec2Create(name, typ string) {
+func (c *call) ec2Create(typ string) {
 	specs := ec2Specs(c.req())
 	types := []string{typ}
 	if typ == "" {

@@ -24,12 +24,31 @@ var iamTargets = map[string]iamTarget{
 	"VirtualMFADevice":      {"serialNumber", ""},
 }
 
-// iamParams maps the request parameters that name IAM resources to the
-// ARN prefix of their names ("" for parameters holding ARNs).
-var iamParams = map[string]string{
-	"roleName": "role/", "userName": "user/", "groupName": "group/",
-	"instanceProfileName": "instance-profile/", "serverCertificateName": "server-certificate/",
-	"policyArn": "", "openIDConnectProviderArn": "", "sAMLProviderArn": "", "serialNumber": "",
+// iamParam touches the IAM resource a request parameter names: by name
+// (roleName, userName, groupName, instanceProfileName,
+// serverCertificateName) or by ARN (policyArn, the providers' ARNs, an
+// MFA device's serialNumber).
+func iamParam(c *call, key, val string) bool {
+	var prefix string
+	switch key {
+	case "roleName":
+		prefix = "role/"
+	case "userName":
+		prefix = "user/"
+	case "groupName":
+		prefix = "group/"
+	case "instanceProfileName":
+		prefix = "instance-profile/"
+	case "serverCertificateName":
+		prefix = "server-certificate/"
+	case "policyArn", "openIDConnectProviderArn", "sAMLProviderArn", "serialNumber":
+	default:
+		return false
+	}
+	if arn := c.iamARN(prefix, val); arn != "" {
+		c.touch(arn)
+	}
+	return true
 }
 
 // iamARN is the ARN a name (or ARN) given for prefix stands for. Names
@@ -46,16 +65,6 @@ func (c *call) iamARN(prefix, val string) string {
 		return ""
 	}
 	return c.global("iam", prefix+val)
-}
-
-func iamParam(c *call, key, val string) bool {
-	prefix, ok := iamParams[key]
-	if ok {
-		if arn := c.iamARN(prefix, val); arn != "" {
-			c.touch(arn)
-		}
-	}
-	return ok
 }
 
 // iamChange reads Tag*/Untag* (tags[].{key,value}, tagKeys[]), the

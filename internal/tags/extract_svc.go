@@ -17,15 +17,22 @@ func (c *call) bucketARN(name string) string {
 	if !okSegment(name) {
 		return ""
 	}
+	c.locate()
 	return "arn:" + c.part + ":s3:::" + name
 }
 
 func s3Param(c *call, key, val string) bool {
-	if key == "bucketName" {
-		c.touch(c.bucketARN(val))
-		return true
+	if key != "bucketName" {
+		return false
 	}
-	return false
+	for i := range c.ev.Resources {
+		// resources[] names the bucket of most S3 records already.
+		if a := c.ev.Resources[i].ARN.V; strings.HasSuffix(a, val) && strings.HasSuffix(a[:len(a)-len(val)], ":s3:::") {
+			return true
+		}
+	}
+	c.touch(c.bucketARN(val))
+	return true
 }
 
 // s3Change reads PutBucketTagging (Tagging.TagSet.Tag, a list or, for one
@@ -55,8 +62,6 @@ func s3Change(c *call, name string) bool {
 		c.create(arn, tagPairs(fieldOf(conf, "Tags", "TagSet")))
 	case "DeleteBucket":
 		c.remove(arn)
-	default:
-		return false
 	}
 	return true
 }
@@ -93,9 +98,16 @@ func (c *call) lambdaFunction(s string) (arn string, qualified bool) {
 		if !ok || !strings.HasPrefix(a.Resource, "function:") {
 			return s, false
 		}
-		fn, q, _ := strings.Cut(a.Resource[len("function:"):], ":")
+		fn, q, qualified := strings.Cut(a.Resource[len("function:"):], ":")
+		switch {
+		case !okName(fn):
+			return "", false
+		case !qualified:
+			return s, false
+		}
 		return "arn:" + a.Partition + ":" + a.Service + ":" + a.Region + ":" + a.Account + ":function:" + fn, q != ""
 	}
+	c.locate()
 	acct := c.acct
 	if i := strings.Index(s, ":function:"); i >= 0 {
 		acct, s = s[:i], s[i+len(":function:"):]
@@ -181,7 +193,7 @@ func (c *call) kmsARN(s string) string {
 // kmsKey is kmsARN for the parameters that must name a key, not an alias.
 func (c *call) kmsKey(s string) string {
 	arn := c.kmsARN(s)
-	if a, ok := splitARN(arn); ok && a.Type() == "key" {
+	if a, ok := splitARN(arn); ok && a.Service == "kms" && a.Type() == "key" {
 		return arn
 	}
 	return ""
@@ -262,17 +274,21 @@ func (c *call) queueARN(u string) string {
 	if !okAccount(acct) || !okSegment(name) {
 		return ""
 	}
+	c.locate()
 	region, part := c.region, c.part
-	labels := strings.Split(host, ".")
-	for i, l := range labels {
-		if l == "sqs" && i+1 < len(labels) && okRegion(labels[i+1]) && strings.Contains(labels[i+1], "-") {
-			region = labels[i+1]
+	isRegion := func(s string) bool { return okRegion(s) && strings.Contains(s, "-") }
+	for rest := host; rest != ""; {
+		var label string
+		label, rest, _ = strings.Cut(rest, ".")
+		if label == "sqs" { // sqs.REGION.amazonaws.com, vpce-....sqs.REGION.vpce...
+			if next, _, _ := strings.Cut(rest, "."); isRegion(next) {
+				region = next
+			}
 			break
 		}
-		if l == "queue" && i == 1 && okRegion(labels[0]) {
-			region = labels[0]
-			break
-		}
+	}
+	if first, after, _ := strings.Cut(host, "."); strings.HasPrefix(after, "queue.") && isRegion(first) {
+		region = first // REGION.queue.amazonaws.com
 	}
 	if host == "queue.amazonaws.com" {
 		region = "us-east-1"
@@ -577,14 +593,22 @@ func ssmChange(c *call, name string) bool {
 
 // --- RDS ---
 
-// rdsIDs maps the request parameters that name RDS resources to the ARN
-// prefix of their identifiers.
-var rdsIDs = map[string]string{
-	"dBInstanceIdentifier":        "db:",
-	"dBClusterIdentifier":         "cluster:",
-	"dBSnapshotIdentifier":        "snapshot:",
-	"dBClusterSnapshotIdentifier": "cluster-snapshot:",
-	"dBSubnetGroupName":           "subgrp:",
+// rdsPrefix is the ARN prefix of the identifiers a request parameter
+// holds, or "" for a parameter that holds none.
+func rdsPrefix(key string) string {
+	switch key {
+	case "dBInstanceIdentifier":
+		return "db:"
+	case "dBClusterIdentifier":
+		return "cluster:"
+	case "dBSnapshotIdentifier":
+		return "snapshot:"
+	case "dBClusterSnapshotIdentifier":
+		return "cluster-snapshot:"
+	case "dBSubnetGroupName":
+		return "subgrp:"
+	}
+	return ""
 }
 
 // rdsARN is the ARN of an RDS identifier: RDS keeps identifiers in lower
@@ -600,7 +624,7 @@ func (c *call) rdsARN(prefix, id string) string {
 }
 
 func rdsParam(c *call, key, val string) bool {
-	if prefix, ok := rdsIDs[key]; ok {
+	if prefix := rdsPrefix(key); prefix != "" {
 		c.touch(c.rdsARN(prefix, val))
 		return true
 	}
@@ -1001,9 +1025,12 @@ func (c *call) trailARN(s string) string {
 	return c.named("cloudtrail", "trail/", s)
 }
 
+// trailParam touches the trail trailName names, or name in the calls
+// that name a trail by it (CreateTrail, StartLogging, GetTrailStatus,
+// ...; other calls use name for event data stores and channels).
 func trailParam(c *call, key, val string) bool {
-	switch key {
-	case "name", "trailName":
+	n := c.ev.EventName
+	if key == "trailName" || key == "name" && (strings.Contains(n, "Trail") || strings.Contains(n, "Logging")) {
 		c.touch(c.trailARN(val))
 		return true
 	}

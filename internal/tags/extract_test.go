@@ -364,3 +364,20 @@ func BenchmarkOf(b *testing.B) {
 		Of(&evs[i%len(evs)])
 	}
 }
+
+func ExampleOf() {
+	record := `{"eventVersion":"1.09","eventTime":"2024-05-01T10:00:00Z","eventSource":"ec2.amazonaws.com",
+		"eventName":"DeleteTags","awsRegion":"eu-west-1","recipientAccountId":"111122223333",
+		"requestParameters":{"resourcesSet":{"items":[{"resourceId":"i-0123456789abcdef0"}]},
+		"tagSet":{"items":[{"key":"Env","value":"staging"},{"key":"Owner"}]}},
+		"responseElements":{"_return":true},"eventID":"6f2b1c3a-0000-4000-8000-000000000001"}`
+	res := cloudtrail.Decode([]byte(record), cloudtrail.Options{})
+	eff := Of(&res.Events[0])
+	fmt.Println(eff.Touched)
+	for _, c := range eff.Changes {
+		fmt.Println(c.Kind, c.ARN, c.Remove)
+	}
+	// Output:
+	// [arn:aws:ec2:eu-west-1:111122223333:instance/i-0123456789abcdef0]
+	// merge arn:aws:ec2:eu-west-1:111122223333:instance/i-0123456789abcdef0 [{Env staging true} {Owner  false}]
+}
