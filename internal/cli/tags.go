@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -320,7 +321,7 @@ type tagState struct {
 // value, or the one that removed the missing key.
 func (s *tagState) cause(v schema.Violation) (cause, bool) {
 	for k, c := range s.current {
-		if equalFoldASCII(k, v.Key) && (v.Code == "value-not-allowed" || v.Code == "wrong-key-case") {
+		if strings.EqualFold(k, v.Key) && (v.Code == "value-not-allowed" || v.Code == "wrong-key-case") {
 			return c, true
 		}
 	}
@@ -329,25 +330,6 @@ func (s *tagState) cause(v schema.Violation) (cause, bool) {
 		return c, ok
 	}
 	return cause{}, false
-}
-
-func equalFoldASCII(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		x, y := a[i], b[i]
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
 }
 
 // loadTagState reads every resource whose tags are known at t (and not

@@ -472,12 +472,15 @@ func lenientGroupBy(n node) {
 }
 
 // columnPath is a column reference's dotted name, lower case.
-func columnPath(n node) string {
+func columnPath(n node) string { return strings.Join(columnParts(n), ".") }
+
+// columnParts are the names of a column reference, lower case.
+func columnParts(n node) []string {
 	names, _ := n["column_names"].([]any)
 	parts := make([]string, 0, len(names))
 	for _, x := range names {
 		s, _ := x.(string)
 		parts = append(parts, strings.ToLower(s))
 	}
-	return strings.Join(parts, ".")
+	return parts
 }

@@ -21,12 +21,7 @@ const (
 // resources.tag.value, possibly qualified by a table alias, and returns
 // the field and the qualifier.
 func tagPath(n node) (field, qualifier string, ok bool) {
-	names, _ := n["column_names"].([]any)
-	parts := make([]string, 0, len(names))
-	for _, x := range names {
-		s, _ := x.(string)
-		parts = append(parts, strings.ToLower(s))
-	}
+	parts := columnParts(n)
 	switch {
 	case len(parts) == 3 && parts[0] == "resources" && parts[1] == "tag":
 	case len(parts) == 4 && parts[1] == "resources" && parts[2] == "tag":
@@ -40,28 +35,69 @@ func tagPath(n node) (field, qualifier string, ok bool) {
 	return parts[2], qualifier, true
 }
 
-// findTagRefs returns the tag column references under v.
-func findTagRefs(v any, out []node) []node {
-	switch x := v.(type) {
-	case []any:
-		for _, e := range x {
-			out = findTagRefs(e, out)
-		}
-	case node:
-		if x["class"] == "COLUMN_REF" {
-			if _, _, ok := tagPath(x); ok {
+// collect returns the nodes under v that visit takes, depth first. visit
+// also says whether to look below a node.
+func collect(v any, visit func(node) (take, descend bool)) []node {
+	var out []node
+	var walk func(any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case []any:
+			for _, e := range x {
+				walk(e)
+			}
+		case node:
+			take, descend := visit(x)
+			if take {
 				out = append(out, x)
 			}
-			return out
-		}
-		if x["type"] == "SELECT_NODE" || x["type"] == "SUBQUERY" && x["class"] == nil {
-			return out // a nested query is handled on its own
-		}
-		for _, e := range x {
-			out = findTagRefs(e, out)
+			if descend {
+				for _, e := range x {
+					walk(e)
+				}
+			}
 		}
 	}
+	walk(v)
 	return out
+}
+
+func isTagRef(n node) bool {
+	if n["class"] != "COLUMN_REF" {
+		return false
+	}
+	_, _, ok := tagPath(n)
+	return ok
+}
+
+// findTagRefs returns the tag column references under v, not looking into
+// nested queries (each is rewritten on its own).
+func findTagRefs(v any) []node {
+	return collect(v, func(n node) (bool, bool) {
+		if n["class"] == "COLUMN_REF" {
+			return isTagRef(n), false
+		}
+		nested := n["type"] == "SELECT_NODE" || n["type"] == "SUBQUERY" && n["class"] == nil
+		return false, !nested
+	})
+}
+
+// findOr returns the OR and NOT nodes under v.
+func findOr(v any) []node {
+	return collect(v, func(n node) (bool, bool) {
+		return n["type"] == "CONJUNCTION_OR" || n["type"] == "OPERATOR_NOT", true
+	})
+}
+
+// nonTagRefs returns the column references under v that are not tag
+// columns.
+func nonTagRefs(v any) []node {
+	return collect(v, func(n node) (bool, bool) {
+		if n["class"] == "COLUMN_REF" {
+			return !isTagRef(n), false
+		}
+		return false, true
+	})
 }
 
 // conjuncts flattens the AND tree of a WHERE clause.
@@ -101,14 +137,14 @@ func and(parts []any) any {
 func (r *rewriter) tagFilter(n node) {
 	var tagConds, rest []any
 	for _, c := range conjuncts(n["where_clause"]) {
-		if len(findTagRefs(c, nil)) > 0 {
+		if len(findTagRefs(c)) > 0 {
 			tagConds = append(tagConds, c)
 		} else {
 			rest = append(rest, c)
 		}
 	}
 	for _, k := range []string{"select_list", "group_expressions", "having", "qualify", "modifiers", "from_table"} {
-		if refs := findTagRefs(n[k], nil); len(refs) > 0 {
+		if refs := findTagRefs(n[k]); len(refs) > 0 {
 			r.fail(refs[0], CodeUnsupported, "resources.tag.key and resources.tag.value can only be used in WHERE conditions joined by AND")
 			return
 		}
@@ -117,25 +153,25 @@ func (r *rewriter) tagFilter(n node) {
 		return
 	}
 	for _, c := range tagConds {
-		for _, o := range findOr(c, nil) {
-			if len(findTagRefs(o, nil)) > 0 {
+		for _, o := range findOr(c) {
+			if len(findTagRefs(o)) > 0 {
 				// OR between tag conditions of one tag is fine: the whole
 				// condition is evaluated per tag. OR with an event column
 				// is not.
-				if refs := nonTagRefs(o, nil); len(refs) > 0 {
+				if refs := nonTagRefs(o); len(refs) > 0 {
 					r.fail(refs[0], CodeUnsupported, "a condition on resources.tag.key or resources.tag.value cannot be combined with other columns by OR or NOT; join them with AND")
 					return
 				}
 			}
 		}
-		if refs := nonTagRefs(c, nil); len(refs) > 0 {
+		if refs := nonTagRefs(c); len(refs) > 0 {
 			r.fail(refs[0], CodeUnsupported, "a condition on resources.tag.key or resources.tag.value cannot also use other columns; join them with AND")
 			return
 		}
 	}
 	qualifier := ""
 	for _, c := range tagConds {
-		for _, ref := range findTagRefs(c, nil) {
+		for _, ref := range findTagRefs(c) {
 			_, q, _ := tagPath(ref)
 			if q != "" && qualifier != "" && q != qualifier {
 				r.fail(ref, CodeUnsupported, "tag conditions in one WHERE must all refer to the same table")
@@ -146,9 +182,9 @@ func (r *rewriter) tagFilter(n node) {
 			}
 		}
 	}
-	target, count := r.eventsTable(n["from_table"], qualifier, nil, 0)
+	target, count := eventsRef(n["from_table"], qualifier)
 	if target == nil {
-		ref := findTagRefs(tagConds[0], nil)[0]
+		ref := findTagRefs(tagConds[0])[0]
 		if count > 1 {
 			r.fail(ref, CodeUnsupported, "qualify resources.tag with the alias of the events table it refers to")
 		} else {
@@ -166,7 +202,7 @@ func (r *rewriter) tagFilter(n node) {
 		return
 	}
 	for _, c := range tagConds {
-		for _, ref := range findTagRefs(c, nil) {
+		for _, ref := range findTagRefs(c) {
 			field, _, _ := tagPath(ref)
 			ref["column_names"] = []any{TagAlias, field}
 		}
@@ -195,85 +231,44 @@ func (r *rewriter) tagFilter(n node) {
 	}
 }
 
-// findOr returns the OR and NOT nodes under v.
-func findOr(v any, out []node) []node {
-	switch x := v.(type) {
-	case []any:
-		for _, e := range x {
-			out = findOr(e, out)
-		}
-	case node:
-		if x["type"] == "CONJUNCTION_OR" || x["type"] == "OPERATOR_NOT" {
-			out = append(out, x)
-		}
-		for _, e := range x {
-			out = findOr(e, out)
-		}
-	}
-	return out
-}
-
-// nonTagRefs returns the column references under v that are not tag
-// columns.
-func nonTagRefs(v any, out []node) []node {
-	switch x := v.(type) {
-	case []any:
-		for _, e := range x {
-			out = nonTagRefs(e, out)
-		}
-	case node:
-		if x["class"] == "COLUMN_REF" {
-			if _, _, ok := tagPath(x); !ok {
-				out = append(out, x)
-			}
-			return out
-		}
-		for _, e := range x {
-			out = nonTagRefs(e, out)
-		}
-	}
-	return out
-}
-
-// eventsTable finds the events table reference in a FROM clause that
+// eventsRef finds the events table reference in a FROM clause that
 // qualifier names (or the only one, when qualifier is empty), and counts
-// the events tables it saw.
-func (r *rewriter) eventsTable(v any, qualifier string, found node, count int) (node, int) {
-	n, ok := v.(node)
-	if !ok {
-		return found, count
-	}
-	switch n["type"] {
-	case "BASE_TABLE":
-		name, _ := n["table_name"].(string)
-		if !strings.EqualFold(name, "events") {
-			return found, count
+// the events tables in it.
+func eventsRef(from any, qualifier string) (node, int) {
+	var tables []node
+	var walk func(any)
+	walk = func(v any) {
+		n, ok := v.(node)
+		if !ok {
+			return
 		}
-		alias, _ := n["alias"].(string)
-		if alias == "" {
-			alias = name
-		}
-		count++
-		if qualifier == "" || strings.EqualFold(alias, qualifier) {
-			if qualifier == "" && count > 1 {
-				return nil, count
+		switch n["type"] {
+		case "BASE_TABLE":
+			if name, _ := n["table_name"].(string); strings.EqualFold(name, eventsTable) {
+				tables = append(tables, n)
 			}
-			return n, count
-		}
-	case "JOIN":
-		found, count = r.eventsTable(n["left"], qualifier, found, count)
-		if qualifier == "" && count > 1 {
-			return nil, count
-		}
-		if found != nil && qualifier != "" {
-			return found, count
-		}
-		found, count = r.eventsTable(n["right"], qualifier, found, count)
-		if qualifier == "" && count > 1 {
-			return nil, count
+		case "JOIN":
+			walk(n["left"])
+			walk(n["right"])
 		}
 	}
-	return found, count
+	walk(from)
+	if qualifier == "" {
+		if len(tables) == 1 {
+			return tables[0], 1
+		}
+		return nil, len(tables)
+	}
+	for _, t := range tables {
+		alias, _ := t["alias"].(string)
+		if alias == "" {
+			alias, _ = t["table_name"].(string)
+		}
+		if strings.EqualFold(alias, qualifier) {
+			return t, len(tables)
+		}
+	}
+	return nil, len(tables)
 }
 
 // replacePlaceholder puts cond where the template has the placeholder

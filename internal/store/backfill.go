@@ -13,12 +13,7 @@ import (
 // backfillTags builds the tag inventory of a store written before it
 // existed, from the eventJson of every stored event, in tx.
 func backfillTags(ctx context.Context, tx execer) error {
-	inv := &inventory{
-		entries: map[string][]tags.Entry{}, versions: map[string][]tags.Version{},
-		ivs: map[string][]tags.Interval{}, replayed: map[string]bool{},
-		keys: map[rowKey]struct{}{}, seen: map[string]time.Time{},
-		dirty: map[string]bool{}, stale: map[string]time.Time{},
-	}
+	inv := newInventory()
 	rows, err := tx.QueryContext(ctx, `SELECT key_hi, key_lo, eventJson FROM event_store`)
 	if err != nil {
 		return err

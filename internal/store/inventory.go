@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -56,15 +57,20 @@ type tagRow struct {
 	hi, lo uint64
 }
 
-// loadInventory reads the store's tag changes and, for the ARNs that have
-// any, the latest event that names them in resources[].
-func loadInventory(ctx context.Context, q querier) (*inventory, error) {
-	inv := &inventory{
+// newInventory is an empty inventory.
+func newInventory() *inventory {
+	return &inventory{
 		entries: map[string][]tags.Entry{}, versions: map[string][]tags.Version{},
 		ivs: map[string][]tags.Interval{}, replayed: map[string]bool{},
 		keys: map[rowKey]struct{}{}, seen: map[string]time.Time{},
 		dirty: map[string]bool{}, stale: map[string]time.Time{},
 	}
+}
+
+// loadInventory reads the store's tag changes and, for the ARNs that have
+// any, the latest event that names them in resources[].
+func loadInventory(ctx context.Context, q querier) (*inventory, error) {
+	inv := newInventory()
 	rows, err := q.QueryContext(ctx, `SELECT arn, changed_at, seq, kind, CAST(to_json(set_tags) AS VARCHAR), CAST(to_json(removed) AS VARCHAR),
 		origin, coalesce(event_id, ''), coalesce(event_name, ''), coalesce(event_source, ''), coalesce(actor, ''), key_hi, key_lo
 		FROM tag_changes`)
@@ -412,7 +418,7 @@ func (inv *inventory) write(ctx context.Context, tx execer) error {
 	if len(inv.dirty) == 0 {
 		return nil
 	}
-	arns := sortedKeys(inv.dirty)
+	arns := slices.Sorted(maps.Keys(inv.dirty))
 	list, err := json.Marshal(arns)
 	if err != nil {
 		return err
@@ -432,7 +438,7 @@ func (inv *inventory) write(ctx context.Context, tx execer) error {
 	// The events a late change made stale are noted here and retagged by
 	// retagPending after this transaction commits: deleting rows inserted
 	// by the same transaction crashes DuckDB 1.5.5.
-	for _, arn := range sortedKeys(inv.stale) {
+	for _, arn := range slices.Sorted(maps.Keys(inv.stale)) {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO tag_retag_pending VALUES (?, ?)`, arn, inv.stale[arn]); err != nil {
 			return fmt.Errorf("note stale event tags: %w", err)
 		}
@@ -489,7 +495,7 @@ type txBeginner interface {
 // tag_sets just written. DuckDB updates list columns slowly, so the rows
 // are deleted and inserted again.
 func retag(ctx context.Context, tx execer, stale map[string]time.Time) error {
-	arns := sortedKeys(stale)
+	arns := slices.Sorted(maps.Keys(stale))
 	var from time.Time
 	for i, a := range arns {
 		if t := stale[a]; i == 0 || t.Before(from) {
@@ -527,13 +533,4 @@ func retag(ctx context.Context, tx execer, stale map[string]time.Time) error {
 		}
 	}
 	return nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

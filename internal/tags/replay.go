@@ -2,6 +2,7 @@ package tags
 
 import (
 	"cmp"
+	"maps"
 	"slices"
 	"time"
 )
@@ -85,7 +86,7 @@ func replayOne(entries []Entry) ([]Interval, []Version) {
 			}
 		}
 		// End the intervals whose key went away or changed value.
-		for _, k := range sortedKeys(open) {
+		for _, k := range slices.Sorted(maps.Keys(open)) {
 			iv := open[k]
 			if v, ok := next[k]; ok && v == iv.Value && e.Kind != Delete {
 				continue
@@ -110,7 +111,7 @@ func replayOne(entries []Entry) ([]Interval, []Version) {
 			}
 		}
 		tags := make([]Tag, 0, len(next))
-		for _, k := range sortedKeys(next) {
+		for _, k := range slices.Sorted(maps.Keys(next)) {
 			tags = append(tags, Tag{Key: k, Value: next[k]})
 		}
 		if cur != nil && slices.Equal(cur.Tags, tags) {
@@ -122,7 +123,7 @@ func replayOne(entries []Entry) ([]Interval, []Version) {
 		}
 		cur = &Version{ARN: e.ARN, From: e.At, Tags: tags, By: e.By}
 	}
-	for _, k := range sortedKeys(open) {
+	for _, k := range slices.Sorted(maps.Keys(open)) {
 		closed = append(closed, *open[k])
 	}
 	if cur != nil {
@@ -132,15 +133,6 @@ func replayOne(entries []Entry) ([]Interval, []Version) {
 		return cmp.Or(a.From.Compare(b.From), cmp.Compare(a.Key, b.Key))
 	})
 	return closed, versions
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // At returns the tags a resource had at t according to its versions
