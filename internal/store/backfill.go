@@ -70,6 +70,6 @@ func backfillTags(ctx context.Context, tx execer) error {
 			return fmt.Errorf("backfill touched resources: %w", err)
 		}
 	}
-	// Every event with resources is retagged by the next Commit.
+	// Every event with resources is retagged once tx commits.
 	return inv.write(ctx, tx)
 }

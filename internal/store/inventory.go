@@ -34,13 +34,31 @@ type inventory struct {
 	ivs      map[string][]tags.Interval
 	replayed map[string]bool // ARNs whose versions match entries
 	keys     map[rowKey]struct{}
-	// seen is, per ARN, the latest eventTime of a stored or staged event
-	// with the ARN among its resources: a change at or before it makes
-	// those events' tags stale.
+	// seen is, per ARN, the latest eventTime of a stored event with the
+	// ARN among its resources: a change at or before it makes those
+	// events' tags stale.
 	seen  map[string]time.Time
 	dirty map[string]bool      // ARNs with changes added since the last Commit
 	stale map[string]time.Time // ARN -> earliest late change since the last Commit
 	added []tagRow             // changes added since the last Commit
+	// retag is set while tag_retag_pending may hold notes: after a
+	// Commit that noted stale events, or at load after a crash.
+	retag bool
+
+	// The events staged since the last Commit, by index in the Writer's
+	// keys, and by the ARNs they name. A change added after an event was
+	// staged may alter the event's tags; restage collects those events,
+	// and the Writer gives them their tags again before they are stored.
+	staged  map[int32]stagedEvent
+	uses    map[string][]int32
+	restage map[int32]bool
+}
+
+// stagedEvent is what the inventory keeps of a staged event: its time
+// and the ARN of each of its resources, in order ("" for none).
+type stagedEvent struct {
+	at   time.Time
+	arns []string
 }
 
 // rowKey identifies a stored change: the event (or import) that made it
@@ -64,6 +82,7 @@ func newInventory() *inventory {
 		ivs: map[string][]tags.Interval{}, replayed: map[string]bool{},
 		keys: map[rowKey]struct{}{}, seen: map[string]time.Time{},
 		dirty: map[string]bool{}, stale: map[string]time.Time{},
+		staged: map[int32]stagedEvent{}, uses: map[string][]int32{}, restage: map[int32]bool{},
 	}
 }
 
@@ -111,7 +130,21 @@ func loadInventory(ctx context.Context, q querier) (*inventory, error) {
 		}
 		inv.seen[arn] = t.UTC()
 	}
-	return inv, seen.Err()
+	if err := seen.Err(); err != nil {
+		return nil, err
+	}
+	seen.Close()
+	pending, err := q.QueryContext(ctx, `SELECT count(*) > 0 FROM tag_retag_pending`)
+	if err != nil {
+		return nil, fmt.Errorf("load tag inventory: %w", err)
+	}
+	defer pending.Close()
+	if pending.Next() {
+		if err := pending.Scan(&inv.retag); err != nil {
+			return nil, fmt.Errorf("load tag inventory: %w", err)
+		}
+	}
+	return inv, pending.Err()
 }
 
 // querier is the part of *sql.DB, *sql.Conn and *sql.Tx the inventory
@@ -161,6 +194,11 @@ func (inv *inventory) add(r tagRow) bool {
 			inv.stale[r.ARN] = r.At
 		}
 	}
+	for _, i := range inv.uses[r.ARN] {
+		if !inv.staged[i].at.Before(r.At) {
+			inv.restage[i] = true
+		}
+	}
 	inv.added = append(inv.added, r)
 	return true
 }
@@ -179,16 +217,59 @@ func (inv *inventory) history(arn string) ([]tags.Version, []tags.Interval) {
 	return inv.versions[arn], inv.ivs[arn]
 }
 
-// tagsAt returns arn's tags at t, and whether they are known, and notes
-// that an event at t names arn.
+// tagsAt returns arn's tags at t, and whether they are known.
 func (inv *inventory) tagsAt(arn string, t time.Time) ([]tags.Tag, bool) {
-	if last, ok := inv.seen[arn]; !ok || t.After(last) {
-		if !isS3Object(arn) {
-			inv.seen[arn] = t
-		}
-	}
 	vs, _ := inv.history(arn)
 	return tags.At(vs, t)
+}
+
+// noteStaged records that the event the Writer keeps at index i, at time
+// t, is staged with resources named by arns, whose tags it got from the
+// inventory as it stood.
+func (inv *inventory) noteStaged(i int32, t time.Time, arns []string) {
+	tracked := false
+	for _, a := range arns {
+		if a != "" && !isS3Object(a) {
+			inv.uses[a] = append(inv.uses[a], i)
+			tracked = true
+		}
+	}
+	if tracked {
+		inv.staged[i] = stagedEvent{at: t, arns: arns}
+	}
+}
+
+// restagedJSON is, for every staged event a later change made stale, its
+// key and its resources' tags in order (null where unknown), as a JSON
+// array for the Writer's staging table. It is nil when there are none.
+func (inv *inventory) restagedJSON(keys []stagedKey) []byte {
+	if len(inv.restage) == 0 {
+		return nil
+	}
+	b := []byte{'['}
+	for _, i := range slices.Sorted(maps.Keys(inv.restage)) {
+		ev := inv.staged[i]
+		if len(b) > 1 {
+			b = append(b, ',')
+		}
+		b = fmt.Appendf(b, `{"key_hi":%d,"key_lo":%d,"tags":[`, keys[i].hi, keys[i].lo)
+		for j, a := range ev.arns {
+			if j > 0 {
+				b = append(b, ',')
+			}
+			ts, ok := []tags.Tag(nil), false
+			if a != "" {
+				ts, ok = inv.tagsAt(a, ev.at)
+			}
+			if !ok {
+				b = append(b, "null"...)
+				continue
+			}
+			b = appendTagMap(b, ts)
+		}
+		b = append(b, "]}"...)
+	}
+	return append(b, ']')
 }
 
 // isS3Object reports whether arn names an S3 object. Objects are not
@@ -200,8 +281,18 @@ func isS3Object(arn string) bool {
 // committed forgets what was added since the last Commit, which is now
 // stored.
 func (inv *inventory) committed() {
+	for a, is := range inv.uses {
+		for _, i := range is {
+			if t := inv.staged[i].at; t.After(inv.seen[a]) {
+				inv.seen[a] = t
+			}
+		}
+	}
 	clear(inv.dirty)
 	clear(inv.stale)
+	clear(inv.staged)
+	clear(inv.uses)
+	clear(inv.restage)
 	inv.added = inv.added[:0]
 }
 
@@ -442,13 +533,15 @@ func (inv *inventory) write(ctx context.Context, tx execer) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO tag_retag_pending VALUES (?, ?)`, arn, inv.stale[arn]); err != nil {
 			return fmt.Errorf("note stale event tags: %w", err)
 		}
+		inv.retag = true
 	}
 	return nil
 }
 
 // retagPending recomputes the resources[].tags of the events noted stale
 // in tag_retag_pending, in a transaction of its own, and clears the note.
-// A crash before it finishes leaves the note, and the next Commit does it.
+// A crash before it finishes leaves the note, and the next Writer to load
+// the inventory does it.
 func retagPending(ctx context.Context, db txBeginner) error {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {

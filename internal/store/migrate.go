@@ -122,10 +122,19 @@ func migrate(ctx context.Context, db *sql.DB) error {
 	if _, err := tx.ExecContext(ctx, `UPDATE trailbook_meta SET schema_version = ?`, schemaVersion); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	if version >= 1 && version < 2 {
+	backfill := version >= 1 && version < 2
+	if backfill {
 		if err := backfillTags(ctx, tx); err != nil {
 			return fmt.Errorf("migrate to version 2: %w", err)
 		}
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	if backfill {
+		if err := retagPending(ctx, db); err != nil {
+			return fmt.Errorf("migrate to version 2: tag stored events: %w", err)
+		}
+	}
+	return nil
 }

@@ -39,6 +39,7 @@ type Writer struct {
 	maxT         time.Time
 	inv          *inventory // loaded at the first Add; nil after a failed Commit
 	skipTags     bool
+	stageAt      int // stageEvery, but for tests
 	release      func()
 }
 
@@ -59,7 +60,7 @@ func (s *Store) NewWriter(ctx context.Context) (*Writer, error) {
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-	w := &Writer{s: s, seen: map[[2]uint64]struct{}{}, release: func() { <-s.writer }}
+	w := &Writer{s: s, seen: map[[2]uint64]struct{}{}, stageAt: stageEvery, release: func() { <-s.writer }}
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		w.Close()
@@ -67,7 +68,7 @@ func (s *Store) NewWriter(ctx context.Context) (*Writer, error) {
 	}
 	w.conn = conn
 	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE staging (
-		doc VARCHAR, eventJson VARCHAR, key_hi UBIGINT, key_lo UBIGINT, file_index INTEGER)`); err != nil {
+		doc VARCHAR, eventJson VARCHAR, key_hi UBIGINT, key_lo UBIGINT, file_index INTEGER, retags VARCHAR)`); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("open writer: %w", err)
 	}
@@ -128,7 +129,7 @@ func (w *Writer) Add(ctx context.Context, f *File) error {
 	}
 	w.files = append(w.files, f)
 	w.counts = append(w.counts, c)
-	if len(w.keys)-w.pending >= stageEvery {
+	if len(w.keys)-w.pending >= w.stageAt {
 		return w.stage(ctx)
 	}
 	return nil
@@ -142,9 +143,25 @@ func (w *Writer) stage(ctx context.Context) error {
 		return nil
 	}
 	w.cluster(w.keys[w.pending:])
+	if w.inv != nil {
+		for i := w.pending; i < len(w.keys); i++ {
+			k := w.keys[i]
+			ev := &w.files[k.file].Events[k.event]
+			if len(ev.Resources) == 0 {
+				continue
+			}
+			arns := make([]string, len(ev.Resources))
+			for j := range ev.Resources {
+				if r := &ev.Resources[j]; r.ARN.OK {
+					arns[j] = strings.Clone(r.ARN.V)
+				}
+			}
+			w.inv.noteStaged(int32(i), ev.EventTime, arns)
+		}
+	}
 	src := &eventSource{w: w, keys: w.keys[w.pending:]}
 	w.s.setSource(src)
-	_, err := w.conn.ExecContext(ctx, `INSERT INTO temp.staging SELECT * FROM `+sourceFunction+`()`)
+	_, err := w.conn.ExecContext(ctx, `INSERT INTO temp.staging BY NAME SELECT * FROM `+sourceFunction+`()`)
 	w.s.setSource(nil)
 	if err == nil {
 		err = src.err()
@@ -179,6 +196,15 @@ func (w *Writer) Commit(ctx context.Context) (Counts, error) {
 		if err := w.dropStored(ctx, tx); err != nil {
 			return Counts{}, fmt.Errorf("commit: check duplicates: %w", err)
 		}
+		if w.inv != nil {
+			if b := w.inv.restagedJSON(w.keys); b != nil {
+				if _, err := tx.ExecContext(ctx, `UPDATE temp.staging SET retags = o.tags
+					FROM (SELECT unnest(r) FROM (SELECT unnest(json_transform(?::JSON, '[{"key_hi":"UBIGINT","key_lo":"UBIGINT","tags":"JSON"}]')) AS r)) o
+					WHERE staging.key_hi = o.key_hi AND staging.key_lo = o.key_lo`, string(b)); err != nil {
+					return Counts{}, fmt.Errorf("commit: restage tags: %w", err)
+				}
+			}
+		}
 		if _, err := tx.ExecContext(ctx, insertSQL()); err != nil {
 			return Counts{}, fmt.Errorf("commit: insert events: %w", err)
 		}
@@ -211,8 +237,11 @@ func (w *Writer) Commit(ctx context.Context) (Counts, error) {
 	}
 	if w.inv != nil {
 		w.inv.committed()
-		if err := retagPending(ctx, w.conn); err != nil {
-			return total, fmt.Errorf("commit: %w", err)
+		if w.inv.retag {
+			if err := retagPending(ctx, w.conn); err != nil {
+				return total, fmt.Errorf("commit: %w", err)
+			}
+			w.inv.retag = false
 		}
 	}
 	return total, nil
@@ -282,11 +311,17 @@ func (w *Writer) dropStored(ctx context.Context, tx *sql.Tx) error {
 // insertSQL stores the staged events: DuckDB turns each Lake-shaped
 // document into the table's structs, maps and lists in one vectorised
 // pass, on all its threads.
+//
+// A staged event whose resources' tags a later change in the same
+// transaction altered has them, in order, in retags, which replace those
+// in its document.
 func insertSQL() string {
 	return `INSERT INTO event_store BY NAME
-SELECT unnest(json_transform(doc, ` + quoteString(strconv.Quote("STRUCT("+decodedColumnsDDL+", touchedArns VARCHAR[])")) + `)),
-	eventJson, key_hi, key_lo
-FROM temp.staging`
+SELECT * EXCLUDE (retags) REPLACE (CASE WHEN retags IS NULL THEN resources ELSE
+	list_transform(resources, (r, i) -> {'accountId': r.accountId, 'type': r."type", 'arn': r.arn, 'arnPrefix': r.arnPrefix, 'tags': retags[i]}) END AS resources)
+FROM (SELECT unnest(json_transform(doc, ` + quoteString(strconv.Quote("STRUCT("+decodedColumnsDDL+", touchedArns VARCHAR[])")) + `)),
+	json_transform(retags, '["MAP(VARCHAR, VARCHAR)"]') AS retags, eventJson, key_hi, key_lo
+FROM temp.staging)`
 }
 
 // Close discards anything added and not committed and frees the writer
