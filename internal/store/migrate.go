@@ -7,7 +7,7 @@ import (
 )
 
 // schemaVersion is the version of the schema this build writes.
-const schemaVersion = 2
+const schemaVersion = 3
 
 // migrations returns the schema steps; entry i moves version i to i+1.
 func migrations() []string {
@@ -83,6 +83,43 @@ func migrations() []string {
 	CREATE VIEW current_tags AS
 		SELECT arn, "key", "value", valid_from AS since, set_event_id, set_event_name, set_by
 		FROM resource_tags WHERE valid_to IS NULL;`,
+		// 2 -> 3: runbooks. The audit log's copy, the ledger that makes
+		// actions idempotent, opt-out gate states, and a watermark every
+		// Commit moves, so cached query results know when to expire.
+		`ALTER TABLE trailbook_meta ADD COLUMN watermark BIGINT DEFAULT 0;
+	UPDATE trailbook_meta SET watermark = 0;
+	CREATE TABLE audit (
+		seq BIGINT NOT NULL,           -- 1-based, no gaps
+		logged_at TIMESTAMP NOT NULL,
+		kind VARCHAR NOT NULL,         -- evaluation, action, gate-decision, gate-override, gate-reopen, ...
+		runbook VARCHAR, gate VARCHAR, event_id VARCHAR, action_key VARCHAR,
+		decision VARCHAR,              -- what was decided: act, no-action, skipped, proceed, halt, ...
+		data JSON,                     -- the entry's own detail
+		prev VARCHAR NOT NULL,         -- hex SHA-256 of the previous entry
+		hash VARCHAR NOT NULL          -- hex SHA-256 of this entry
+	);
+	CREATE TABLE action_runs (
+		"key" VARCHAR PRIMARY KEY,     -- runbook/event/index
+		runbook VARCHAR NOT NULL, event_id VARCHAR, idx INTEGER NOT NULL, kind VARCHAR NOT NULL,
+		enforce BOOLEAN NOT NULL,
+		status VARCHAR NOT NULL,       -- claimed, planned, applied, skipped, failed
+		detail VARCHAR, error VARCHAR,
+		undo JSON,                     -- what the action replaced, for a release
+		attempts INTEGER NOT NULL,
+		first_at TIMESTAMP NOT NULL, done_at TIMESTAMP
+	);
+	CREATE TABLE gate_states (
+		gate VARCHAR NOT NULL,
+		state VARCHAR NOT NULL,        -- halt, skip, proceed (an override), open (reopened)
+		reason VARCHAR NOT NULL,
+		set_at TIMESTAMP NOT NULL,
+		until TIMESTAMP,               -- NULL: until reopened
+		set_by VARCHAR NOT NULL,       -- runbook name, or the person who overrode
+		runbook VARCHAR, event_id VARCHAR, action_key VARCHAR
+	);
+	CREATE TABLE runbook_cooldowns (
+		runbook VARCHAR NOT NULL, dedup VARCHAR NOT NULL, until TIMESTAMP NOT NULL
+	);`,
 	}
 }
 

@@ -73,7 +73,7 @@ const EventsDDL = `CREATE TABLE events (` + eventColumnsDDL + `
 // Tables are the store's own tables that user SQL may read by name besides
 // events; every other table name in a Lake query means events.
 func Tables() []string {
-	return []string{"rejects", "ingested_files", "resource_tags", "current_tags", "tag_changes", "tag_sets"}
+	return []string{"rejects", "ingested_files", "resource_tags", "current_tags", "tag_changes", "tag_sets", "audit", "action_runs", "gate_states"}
 }
 
 // TaggedEventsSQL is the query translator's template for Lake's

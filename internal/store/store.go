@@ -198,3 +198,16 @@ func quoteString(s string) string {
 	}
 	return string(append(out, '\''))
 }
+
+// Watermark is a number every Commit of a Writer increases. A result
+// computed from the store stays valid while the watermark it was computed
+// at is the current one.
+func Watermark(ctx context.Context, q interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}) (int64, error) {
+	var w int64
+	if err := q.QueryRowContext(ctx, `SELECT watermark FROM trailbook_meta`).Scan(&w); err != nil {
+		return 0, fmt.Errorf("read watermark: %w", err)
+	}
+	return w, nil
+}

@@ -231,6 +231,9 @@ func (w *Writer) Commit(ctx context.Context) (Counts, error) {
 		}
 		total.Add(c)
 	}
+	if _, err := tx.ExecContext(ctx, `UPDATE trailbook_meta SET watermark = watermark + 1`); err != nil {
+		return Counts{}, fmt.Errorf("commit: move the watermark: %w", err)
+	}
 	if err := tx.Commit(); err != nil {
 		w.inv = nil
 		return Counts{}, fmt.Errorf("commit: %w", err)
