@@ -211,6 +211,10 @@ func (inv *inventory) history(arn string) ([]tags.Version, []tags.Interval) {
 			return nil, nil
 		}
 		ivs, vs := tags.Replay(es)
+		if _, ok := inv.versions[arn]; !ok {
+			// A new key: arn may point into an event's file buffer.
+			arn = strings.Clone(arn)
+		}
 		inv.versions[arn], inv.ivs[arn] = vs, ivs
 		inv.replayed[arn] = true
 	}
@@ -296,16 +300,23 @@ func (inv *inventory) committed() {
 	inv.added = inv.added[:0]
 }
 
-// rowsFor turns an event's changes into rows keyed by the event.
+// rowsFor turns an event's changes into rows keyed by the event. The rows
+// share no memory with ev or changes: the inventory keeps them for the
+// life of the Writer, and the event's strings may point into the buffer of
+// the whole file it came from.
 func rowsFor(ev *cloudtrail.Event, hi, lo uint64, changes []tags.Change) []tagRow {
+	if len(changes) == 0 {
+		return nil
+	}
 	out := make([]tagRow, 0, len(changes))
+	by := tags.Provenance{Origin: "cloudtrail", EventID: strings.Clone(ev.EventID.V), EventName: strings.Clone(ev.EventName),
+		EventSource: strings.Clone(ev.EventSource.V), Actor: strings.Clone(ev.UserIdentity.ARN.V)}
 	for i, c := range changes {
 		out = append(out, tagRow{hi: hi, lo: lo, Entry: tags.Entry{
-			Change: c,
+			Change: c.Clone(),
 			At:     ev.EventTime,
-			Seq:    ev.EventID.V + "/" + strconv.Itoa(1000 + i)[1:],
-			By: tags.Provenance{Origin: "cloudtrail", EventID: ev.EventID.V, EventName: ev.EventName,
-				EventSource: ev.EventSource.V, Actor: ev.UserIdentity.ARN.V},
+			Seq:    by.EventID + "/" + strconv.Itoa(1000 + i)[1:],
+			By:     by,
 		}})
 	}
 	return out
@@ -583,10 +594,10 @@ type txBeginner interface {
 	BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, error)
 }
 
-// retag recomputes the resources[].tags of the stored events that name
-// one of the stale ARNs at or after the time it went stale, from the
-// tag_sets just written. DuckDB updates list columns slowly, so the rows
-// are deleted and inserted again.
+// retag recomputes the resources' tags of the stored events that name one
+// of the stale ARNs at or after the time it went stale, from the tag_sets
+// just written, into resourceTagsFix, which the events view prefers to
+// the stored list.
 func retag(ctx context.Context, tx execer, stale map[string]time.Time) error {
 	arns := slices.Sorted(maps.Keys(stale))
 	var from time.Time
@@ -601,8 +612,8 @@ func retag(ctx context.Context, tx execer, stale map[string]time.Time) error {
 	}
 	stmts := []string{
 		`CREATE OR REPLACE TEMP TABLE retag AS
-		SELECT key_hi, key_lo, list({'accountId': r.accountId, 'type': r."type", 'arn': r.arn, 'arnPrefix': r.arnPrefix, 'tags': s.tags} ORDER BY i) AS resources
-		FROM (SELECT key_hi, key_lo, eventTime, r, r.arn AS rarn, i FROM (
+		SELECT key_hi, key_lo, CAST(to_json(list(s.tags ORDER BY i)) AS VARCHAR) AS fix
+		FROM (SELECT key_hi, key_lo, eventTime, r.arn AS rarn, i FROM (
 			SELECT key_hi, key_lo, eventTime, unnest(resources) AS r, generate_subscripts(resources, 1) AS i
 			FROM event_store
 			WHERE eventTime >= ?::TIMESTAMP
@@ -610,11 +621,8 @@ func retag(ctx context.Context, tx execer, stale map[string]time.Time) error {
 		LEFT JOIN (SELECT arn, valid_from, coalesce(valid_to, 'infinity'::TIMESTAMP) AS valid_to, tags FROM tag_sets) s
 		ON s.arn = u.rarn AND u.eventTime >= s.valid_from AND u.eventTime < s.valid_to
 		GROUP BY key_hi, key_lo`,
-		`CREATE OR REPLACE TEMP TABLE retag_rows AS SELECT e.* REPLACE (t.resources AS resources) FROM event_store e JOIN temp.retag t USING (key_hi, key_lo)`,
-		`DELETE FROM event_store WHERE (key_hi, key_lo) IN (SELECT key_hi, key_lo FROM temp.retag)`,
-		`INSERT INTO event_store SELECT * FROM temp.retag_rows`,
+		`UPDATE event_store SET resourceTagsFix = t.fix FROM temp.retag t WHERE event_store.key_hi = t.key_hi AND event_store.key_lo = t.key_lo`,
 		`DROP TABLE temp.retag`,
-		`DROP TABLE temp.retag_rows`,
 	}
 	for i, st := range stmts {
 		var args []any

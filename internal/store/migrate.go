@@ -54,7 +54,7 @@ func migrations() []string {
 		`ALTER TABLE event_store ALTER resources SET DATA TYPE
 		STRUCT(accountId VARCHAR, "type" VARCHAR, arn VARCHAR, arnPrefix VARCHAR, tags MAP(VARCHAR, VARCHAR))[];
 	ALTER TABLE event_store ADD COLUMN touchedArns VARCHAR[];
-	CREATE OR REPLACE VIEW events AS ` + eventsViewSelect + `;
+	CREATE OR REPLACE VIEW events AS SELECT * EXCLUDE (key_hi, key_lo, touchedArns), sha256(eventJson) AS eventJsonChecksum FROM event_store;
 	CREATE TABLE tag_changes (
 		arn VARCHAR NOT NULL,
 		changed_at TIMESTAMP NOT NULL,       -- the event's eventTime, or the time an import is known true
@@ -86,7 +86,14 @@ func migrations() []string {
 		// 2 -> 3: runbooks. The audit log's copy, the ledger that makes
 		// actions idempotent, opt-out gate states, and a watermark every
 		// Commit moves, so cached query results know when to expire.
-		`ALTER TABLE trailbook_meta ADD COLUMN watermark BIGINT DEFAULT 0;
+		//
+		// resourceTagsFix holds, as JSON, the resources' tags of an event
+		// a later transaction's change made stale (see retag): rewriting
+		// the resources list would rewrite the table at the next
+		// checkpoint; a string updates in place.
+		`ALTER TABLE event_store ADD COLUMN resourceTagsFix VARCHAR;
+	CREATE OR REPLACE VIEW events AS ` + eventsViewSelect + `;
+	ALTER TABLE trailbook_meta ADD COLUMN watermark BIGINT DEFAULT 0;
 	UPDATE trailbook_meta SET watermark = 0;
 	CREATE TABLE audit (
 		seq BIGINT NOT NULL,           -- 1-based, no gaps

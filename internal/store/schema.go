@@ -91,8 +91,13 @@ const TaggedEventsSQL = `SELECT * FROM (
 		WHERE trailbook_tag_condition)) AS tagged_events`
 
 // eventsViewSelect is the events view: the stored events with the Lake
-// columns only, the checksum computed when read.
-const eventsViewSelect = `SELECT * EXCLUDE (key_hi, key_lo, touchedArns), sha256(eventJson) AS eventJsonChecksum FROM event_store`
+// columns only, the checksum computed when read, and the resources' tags
+// from resourceTagsFix where a late change made the stored ones stale.
+const eventsViewSelect = `SELECT * EXCLUDE (key_hi, key_lo, touchedArns, resourceTagsFix) REPLACE (
+	CASE WHEN resourceTagsFix IS NULL THEN resources ELSE list_transform(resources, (r, i) -> {
+		'accountId': r.accountId, 'type': r."type", 'arn': r.arn, 'arnPrefix': r.arnPrefix,
+		'tags': json_transform(resourceTagsFix, '["MAP(VARCHAR, VARCHAR)"]')[i]}) END AS resources),
+	sha256(eventJson) AS eventJsonChecksum FROM event_store`
 
 // Prelude returns the store's temporary macros for user SQL, to run on
 // each query connection before it is locked (with lakesql.Prelude):

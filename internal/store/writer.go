@@ -172,7 +172,7 @@ func (w *Writer) stage(ctx context.Context) error {
 	// Every file added so far is whole in the staging table now.
 	for i := w.pendingFiles; i < len(w.files); i++ {
 		f := *w.files[i]
-		f.Events = nil
+		f.Events, f.Effects = nil, nil
 		w.files[i] = &f
 	}
 	w.pending, w.pendingFiles = len(w.keys), len(w.files)

@@ -6,7 +6,10 @@
 // store keeps what it returns.
 package tags
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Tag is one key and its value.
 type Tag struct{ Key, Value string }
@@ -67,6 +70,26 @@ type Change struct {
 	Kind   Kind
 	Set    []Tag     // Merge: tags added or overwritten; Replace, Create: the whole new set
 	Remove []Removal // Merge only
+}
+
+// Clone is a copy of c that shares no memory with it. Of's changes may
+// point into the buffer the event was decoded from; a change kept beyond
+// that buffer's life should be cloned, or it keeps the whole buffer alive.
+func (c Change) Clone() Change {
+	out := Change{ARN: strings.Clone(c.ARN), Kind: c.Kind}
+	if c.Set != nil {
+		out.Set = make([]Tag, len(c.Set))
+		for i, t := range c.Set {
+			out.Set[i] = Tag{Key: strings.Clone(t.Key), Value: strings.Clone(t.Value)}
+		}
+	}
+	if c.Remove != nil {
+		out.Remove = make([]Removal, len(c.Remove))
+		for i, r := range c.Remove {
+			out.Remove[i] = Removal{Key: strings.Clone(r.Key), Value: strings.Clone(r.Value), HasValue: r.HasValue}
+		}
+	}
+	return out
 }
 
 // Effect is what one event means for the inventory: the resources it
