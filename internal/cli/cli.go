@@ -88,6 +88,7 @@ Exit codes: 0 ok, 1 the input had problems (e.g. rejected records), 2 error.`,
 		newGenCmd(env),
 		newDemoCmd(env),
 		newTagsCmd(env),
+		newAuditCmd(env),
 	)
 	return root
 }
