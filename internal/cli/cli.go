@@ -89,6 +89,7 @@ Exit codes: 0 ok, 1 the input had problems (e.g. rejected records), 2 error.`,
 		newDemoCmd(env),
 		newTagsCmd(env),
 		newAuditCmd(env),
+		newRunbookCmd(env),
 	)
 	return root
 }

@@ -42,6 +42,12 @@ func TestScripts(t *testing.T) {
 				return err
 			}
 			env.Setenv("CTDATA", data)
+			// The shipped runbook library.
+			runbooks, err := filepath.Abs(filepath.Join("..", "..", "runbooks"))
+			if err != nil {
+				return err
+			}
+			env.Setenv("RUNBOOKS", runbooks)
 			return nil
 		},
 	})

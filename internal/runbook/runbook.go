@@ -30,6 +30,9 @@ var severities = []string{"info", "low", "medium", "high", "critical"}
 type Set struct {
 	Runbooks []*Runbook
 	Channels []alert.Channel
+	// Env is the CEL environment the programs were compiled in (NewEnv),
+	// for programs made later to see the same variables.
+	Env *cel.Env
 }
 
 // Runbook is one parsed, checked runbook. Programs are compiled, templates

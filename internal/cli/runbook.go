@@ -1,0 +1,493 @@
+package cli
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	json "github.com/goccy/go-json"
+	"github.com/spf13/cobra"
+
+	"github.com/trailbook/trailbook/internal/action"
+	"github.com/trailbook/trailbook/internal/action/alert"
+	"github.com/trailbook/trailbook/internal/action/awsact"
+	"github.com/trailbook/trailbook/internal/audit"
+	"github.com/trailbook/trailbook/internal/cloudtrail"
+	"github.com/trailbook/trailbook/internal/lakesql"
+	"github.com/trailbook/trailbook/internal/runner"
+	"github.com/trailbook/trailbook/internal/engine"
+	"github.com/trailbook/trailbook/internal/query"
+	"github.com/trailbook/trailbook/internal/runbook"
+	"github.com/trailbook/trailbook/internal/runbooktest"
+	"github.com/trailbook/trailbook/internal/store"
+)
+
+// defaultRunbooks is the folder runbook commands read when given none.
+const defaultRunbooks = "runbooks"
+
+func newRunbookCmd(env Env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "runbook",
+		Short: "Check, test, explain and run runbooks",
+		Long: `Runbooks are YAML files in a folder (runbooks/ by default): a trigger, a
+query, a condition and actions, with tests. See docs/runbooks.md.`,
+	}
+	cmd.AddCommand(newRunbookLintCmd(env), newRunbookTestCmd(env), newRunbookExplainCmd(env), newRunbookRunCmd(env))
+	return cmd
+}
+
+// loadRunbooks loads dir with an in-memory DuckDB for translating queries.
+func loadRunbooks(ctx context.Context, dir string) (*runbook.Set, error) {
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	return runbook.LoadDir(ctx, dir, runbook.Options{Conn: db})
+}
+
+// runbookDir is the folder argument, or the default.
+func runbookDir(args []string) string {
+	if len(args) > 0 {
+		return args[0]
+	}
+	return defaultRunbooks
+}
+
+func newRunbookLintCmd(env Env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "lint [DIR]",
+		Short: "Check every runbook in DIR and report every problem with its position",
+		Long: `Lint loads every runbook of DIR (default runbooks/) as the engine would:
+YAML, trigger patterns, SQL, CEL, templates, actions, channels and tests.
+Each problem is printed as FILE:LINE:COL: CODE: message.
+
+Exit codes: 0 no problems, 1 problems found, 2 error (DIR unreadable).`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			set, err := loadRunbooks(cmd.Context(), runbookDir(args))
+			var list runbook.ErrorList
+			if errors.As(err, &list) {
+				for _, e := range list {
+					fmt.Fprintln(env.Stdout, e.Error())
+				}
+				fmt.Fprintf(env.Stderr, "%d problems\n", len(list))
+				return &exitError{code: ExitFindings}
+			}
+			if err != nil {
+				return err
+			}
+			tests := 0
+			for _, rb := range set.Runbooks {
+				tests += len(rb.Tests)
+			}
+			fmt.Fprintf(env.Stdout, "%d runbooks, %d tests: no problems\n", len(set.Runbooks), tests)
+			return nil
+		},
+	}
+}
+
+func newRunbookTestCmd(env Env) *cobra.Command {
+	var verbose bool
+	cmd := &cobra.Command{
+		Use:   "test [DIR]",
+		Short: "Run every runbook's tests",
+		Long: `Test runs the tests of every runbook in DIR (default runbooks/): for each,
+a fresh store holding the test's given events and its event, and the plan
+the engine makes for the event, compared with what the test expects. A
+failing test prints what it expected and what it got.
+
+Exit codes: 0 every test passed, 1 a test failed, 2 error (the runbooks do
+not load).`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runRunbookTests(cmd.Context(), runbookDir(args), verbose, env.Stdout, env.Stderr)
+		},
+	}
+	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "print every test, and the plans of failing ones")
+	return cmd
+}
+
+func runRunbookTests(ctx context.Context, dir string, verbose bool, stdout, stderr io.Writer) error {
+	set, err := loadRunbooks(ctx, dir)
+	if err != nil {
+		return err
+	}
+	scratch, err := os.MkdirTemp("", "trailbook-runbook-test")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(scratch)
+	start := time.Now()
+	results, err := runbooktest.Run(ctx, set, scratch, engine.Options{})
+	if err != nil {
+		return err
+	}
+	failed := 0
+	for _, r := range results {
+		if r.Pass {
+			if verbose {
+				fmt.Fprintf(stdout, "ok    %s: %s\n", r.Runbook, r.Test)
+			}
+			continue
+		}
+		failed++
+		fmt.Fprintf(stdout, "FAIL  %s: %s (%s:%d)\n", r.Runbook, r.Test, r.Pos.File, r.Pos.Line)
+		for _, l := range strings.Split(r.Diff, "\n") {
+			fmt.Fprintf(stdout, "      %s\n", l)
+		}
+		if verbose && r.Err == nil {
+			b, _ := json.MarshalIndent(r.Run, "      ", "  ")
+			fmt.Fprintf(stdout, "      run: %s\n", b)
+		}
+	}
+	fmt.Fprintf(stdout, "%d runbooks, %d tests, %d failed (%s)\n", len(set.Runbooks), len(results), failed, time.Since(start).Round(time.Millisecond))
+	if failed > 0 {
+		return &exitError{code: ExitFindings}
+	}
+	return nil
+}
+
+type runbookExplainParams struct {
+	dir, db, event, now, format string
+}
+
+func newRunbookExplainCmd(env Env) *cobra.Command {
+	var p runbookExplainParams
+	cmd := &cobra.Command{
+		Use:   "explain NAME --event FILE [--dir DIR] [--db PATH] [--now TIME]",
+		Short: "Show why a runbook acts, or does not, on an event",
+		Long: `Explain evaluates one runbook on the CloudTrail record in FILE and prints
+each step: whether the trigger matches, the parameters, the query and its
+rows, the condition, and the actions it would plan. The query runs against
+the store (--db) as it is; the event need not be stored. Nothing is carried
+out.
+
+Exit codes: 0 the runbook would act, 1 it would not (no match, no action,
+skipped), 2 error.`,
+		Args: cobra.ExactArgs(1),
+		PreRunE: func(cmd *cobra.Command, args []string) error {
+			p.db = store.ResolvePath(p.db, env.Getenv)
+			if p.event == "" {
+				return errors.New("--event is required")
+			}
+			if p.format != "text" && p.format != "json" {
+				return fmt.Errorf("--format: %q is not text or json", p.format)
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runRunbookExplain(cmd.Context(), args[0], p, env)
+		},
+	}
+	dbFlag(cmd, &p.db)
+	cmd.Flags().StringVar(&p.dir, "dir", defaultRunbooks, "runbook folder")
+	cmd.Flags().StringVar(&p.event, "event", "", "file holding one CloudTrail record (- for stdin)")
+	cmd.Flags().StringVar(&p.now, "now", "", "the clock (RFC 3339); default the event's time")
+	cmd.Flags().StringVar(&p.format, "format", "text", "output format: text or json")
+	return cmd
+}
+
+func runRunbookExplain(ctx context.Context, name string, p runbookExplainParams, env Env) error {
+	set, err := loadRunbooks(ctx, p.dir)
+	if err != nil {
+		return err
+	}
+	var data []byte
+	if p.event == "-" {
+		data, err = io.ReadAll(env.Stdin)
+	} else {
+		data, err = os.ReadFile(p.event)
+	}
+	if err != nil {
+		return err
+	}
+	res := cloudtrail.Decode(data, cloudtrail.Options{})
+	if len(res.Rejects) > 0 {
+		return fmt.Errorf("%s: %s", p.event, res.Rejects[0].Reason)
+	}
+	if len(res.Events) != 1 {
+		return fmt.Errorf("%s: want one CloudTrail record, found %d", p.event, len(res.Events))
+	}
+	ev := &res.Events[0]
+	now := ev.EventTime
+	if p.now != "" {
+		if now, err = parseTime(p.now); err != nil {
+			return fmt.Errorf("--now: %w", err)
+		}
+	}
+	eng, err := engine.New(set, engine.Options{})
+	if err != nil {
+		return err
+	}
+	snap, closeSnap, err := explainSnapshot(ctx, p.db)
+	if err != nil {
+		return err
+	}
+	defer closeSnap()
+	plan, err := eng.EvaluateRunbook(ctx, name, ev, store.EventKey(ev), snap, now)
+	if err != nil {
+		return err
+	}
+	run := plan.Runs[0]
+	if p.format == "json" {
+		b, err := json.MarshalIndent(plan, "", "  ")
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "%s\n", b)
+	} else {
+		writeExplanation(env.Stdout, plan, run)
+	}
+	if run.Decision != engine.Act {
+		return &exitError{code: ExitFindings}
+	}
+	return nil
+}
+
+// explainSnapshot reads the store at db, or an empty store when there is
+// none yet.
+func explainSnapshot(ctx context.Context, db string) (engine.Snapshot, func(), error) {
+	if _, err := os.Stat(db); err != nil {
+		dir, err := os.MkdirTemp("", "trailbook-explain")
+		if err != nil {
+			return nil, nil, err
+		}
+		db = filepath.Join(dir, "empty.duckdb")
+		if err := runbooktest.Store(ctx, db, nil); err != nil {
+			os.RemoveAll(dir)
+			return nil, nil, err
+		}
+		r, err := query.Open(ctx, db, "")
+		if err != nil {
+			os.RemoveAll(dir)
+			return nil, nil, err
+		}
+		return engine.StoreSnapshot{Conn: r}, func() { r.Close(); os.RemoveAll(dir) }, nil
+	}
+	r, err := query.Open(ctx, db, "")
+	if err != nil {
+		return nil, nil, err
+	}
+	return engine.StoreSnapshot{Conn: r}, func() { r.Close() }, nil
+}
+
+func writeExplanation(w io.Writer, plan engine.Plan, run engine.Run) {
+	fmt.Fprintf(w, "runbook:   %s (%s)\n", run.Runbook, run.Mode)
+	fmt.Fprintf(w, "event:     %s %s %s at %s by %s\n", plan.Event.ID, plan.Event.Source, plan.Event.Name, plan.Event.Time.Format(time.RFC3339), plan.Event.Actor)
+	fmt.Fprintf(w, "decision:  %s: %s\n", run.Decision, run.Reason)
+	if len(run.Params) > 0 {
+		b, _ := json.Marshal(run.Params)
+		fmt.Fprintf(w, "params:    %s\n", b)
+	}
+	if run.Query != "" {
+		fmt.Fprintf(w, "query:\n")
+		for _, l := range strings.Split(strings.TrimRight(run.Query, "\n"), "\n") {
+			fmt.Fprintf(w, "    %s\n", l)
+		}
+		b, _ := json.Marshal(run.Args)
+		fmt.Fprintf(w, "args:      %s\n", b)
+		fmt.Fprintf(w, "rows:      %d\n", run.RowCount)
+		for _, r := range run.Rows {
+			b, _ := json.Marshal(r)
+			fmt.Fprintf(w, "    %s\n", b)
+		}
+	}
+	for _, a := range run.Actions {
+		mode := "dry-run"
+		if a.Enforce {
+			mode = "enforce"
+		}
+		b, _ := json.Marshal(a)
+		fmt.Fprintf(w, "action:    %s (%s) %s\n", a.Kind, mode, b)
+	}
+}
+
+type runbookRunParams struct {
+	dir, db, since, name, endpoint, region string
+	enforce, alerts                        bool
+	from                                   time.Time
+}
+
+func newRunbookRunCmd(env Env) *cobra.Command {
+	var p runbookRunParams
+	cmd := &cobra.Command{
+		Use:   "run [--db PATH] [--dir DIR] [--since TIME] [--runbook NAME] [--enforce]",
+		Short: "Evaluate the runbooks over stored events (a backfill) and carry out their plans",
+		Long: `Run evaluates the runbooks of --dir on every stored event since --since (all
+by default), oldest first, as if each had just arrived: the plans go to the
+audit log (beside the store, see docs/audit.md) and every action to the
+ledger, so running again does nothing twice.
+
+Without --enforce nothing is changed anywhere: every action is planned and
+recorded. With it, runbooks in enforce mode carry out their actions (AWS
+calls through the standard credential chain, --aws-endpoint to override),
+and alerts are sent. --alerts sends alerts in a dry run too.
+
+Exit codes: 0 done, 1 an action failed, 2 error.`,
+		Args: cobra.NoArgs,
+		PreRunE: func(cmd *cobra.Command, args []string) error {
+			p.db = store.ResolvePath(p.db, env.Getenv)
+			if p.since != "" {
+				t, err := parseTime(p.since)
+				if err != nil {
+					return fmt.Errorf("--since: %w", err)
+				}
+				p.from = t
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runRunbookRun(cmd.Context(), p, env)
+		},
+	}
+	dbFlag(cmd, &p.db)
+	cmd.Flags().StringVar(&p.dir, "dir", defaultRunbooks, "runbook folder")
+	cmd.Flags().StringVar(&p.since, "since", "", "evaluate events from this time on (RFC 3339 or a date)")
+	cmd.Flags().StringVar(&p.name, "runbook", "", "evaluate only this runbook")
+	cmd.Flags().BoolVar(&p.enforce, "enforce", false, "carry out the actions of runbooks in enforce mode")
+	cmd.Flags().BoolVar(&p.alerts, "alerts", false, "send alerts in a dry run too")
+	cmd.Flags().StringVar(&p.endpoint, "aws-endpoint", "", "AWS endpoint override (for local testing)")
+	cmd.Flags().StringVar(&p.region, "aws-region", "us-east-1", "default AWS region")
+	return cmd
+}
+
+func runRunbookRun(ctx context.Context, p runbookRunParams, env Env) error {
+	set, err := loadRunbooks(ctx, p.dir)
+	if err != nil {
+		return err
+	}
+	if p.name != "" {
+		var keep []*runbook.Runbook
+		for _, rb := range set.Runbooks {
+			if rb.Name == p.name {
+				keep = append(keep, rb)
+			}
+		}
+		if keep == nil {
+			return fmt.Errorf("no runbook %s in %s", p.name, p.dir)
+		}
+		set = &runbook.Set{Runbooks: keep, Channels: set.Channels}
+	}
+	st, err := store.Open(ctx, p.db, store.Options{})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	conn, err := st.DB().Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	for _, stmt := range append(lakesql.Prelude(), store.Prelude()...) {
+		if _, err := conn.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("prepare queries: %w", err)
+		}
+	}
+	log, err := audit.Open(audit.DefaultPath(p.db), audit.Options{Mirror: st})
+	if err != nil {
+		return err
+	}
+	defer log.Close()
+	eng, err := engine.New(set, engine.Options{Enforce: p.enforce, Cache: engine.NewCache(time.Minute, nil)})
+	if err != nil {
+		return err
+	}
+	execs, err := executors(ctx, set, st, p, env)
+	if err != nil {
+		return err
+	}
+	run := &runner.Runner{Store: st, Audit: log, Executors: execs, Alerts: p.alerts || p.enforce}
+
+	// The events to evaluate are read first, so that what the runbooks
+	// record does not change what is read.
+	rows, err := conn.QueryContext(ctx, `SELECT eventJson FROM events WHERE eventTime >= ? ORDER BY eventTime, eventID`, p.from)
+	if err != nil {
+		return err
+	}
+	var records [][]byte
+	for rows.Next() {
+		var b []byte
+		if err := rows.Scan(&b); err != nil {
+			rows.Close()
+			return err
+		}
+		records = append(records, b)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	snap := engine.StoreSnapshot{Conn: conn}
+	counts := map[string]int{}
+	failed := 0
+	for _, rec := range records {
+		res := cloudtrail.Decode(rec, cloudtrail.Options{})
+		if len(res.Events) != 1 {
+			continue
+		}
+		ev := &res.Events[0]
+		plan, err := eng.Evaluate(ctx, ev, store.EventKey(ev), snap, time.Now().UTC())
+		if err != nil {
+			return err
+		}
+		if len(plan.Runs) == 0 {
+			continue
+		}
+		outs, err := run.Apply(ctx, plan)
+		if err != nil {
+			return err
+		}
+		for _, r := range plan.Runs {
+			counts[r.Runbook+" "+r.Decision]++
+		}
+		for _, o := range outs {
+			counts["actions "+o.Status]++
+			if o.Status == action.StatusFailed {
+				failed++
+				fmt.Fprintf(env.Stderr, "action %s failed: %s\n", o.Key, o.Error)
+			}
+		}
+	}
+	fmt.Fprintf(env.Stdout, "%d events evaluated\n", len(records))
+	for _, k := range slices.Sorted(maps.Keys(counts)) {
+		fmt.Fprintf(env.Stdout, "  %-50s %d\n", k, counts[k])
+	}
+	if failed > 0 {
+		return &exitError{code: ExitFindings}
+	}
+	return nil
+}
+
+// executors builds the executors an enforced run needs: alerts through
+// the folder's channels, AWS actions, and gates in the store.
+func executors(ctx context.Context, set *runbook.Set, st *store.Store, p runbookRunParams, env Env) (map[string]action.Executor, error) {
+	now := func() time.Time { return time.Now().UTC() }
+	out := map[string]action.Executor{action.KindGate: runner.GateExecutor(st, now)}
+	var publish alert.PublishFunc
+	if p.enforce {
+		cfg, err := awsact.LoadConfig(ctx, p.region, p.endpoint)
+		if err != nil {
+			return nil, err
+		}
+		aws := awsact.New(cfg, awsact.Options{})
+		for _, k := range []string{action.KindRevertTags, action.KindTag, action.KindQuarantine} {
+			out[k] = aws
+		}
+		publish = aws.Publish
+	}
+	sender, err := alert.New(set.Channels, alert.Options{Stdout: env.Stdout, Getenv: env.Getenv, Publish: publish})
+	if err != nil {
+		return nil, err
+	}
+	out[action.KindAlert] = sender
+	return out, nil
+}

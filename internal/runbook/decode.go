@@ -1,0 +1,158 @@
+package runbook
+
+import (
+	"fmt"
+	"slices"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Severities are a runbook's severities, lowest first.
+func Severities() []string { return slices.Clone(severities) }
+
+// DefaultSeverity is the severity of a runbook that does not say.
+const DefaultSeverity = "medium"
+
+// runbookKeys are the keys of a runbook, in the order the documentation
+// gives them.
+func runbookKeys() []string {
+	return []string{"name", "description", "owner", "severity", "mode", "trigger", "params", "query", "condition", "actions", "cooldown", "dedup", "tests"}
+}
+
+// reservedParams are the names a param may not take: the variables of
+// expressions, and the query's built-in placeholders.
+func reservedParams() []string {
+	return append([]string{"event", "rows", "now", "runbook", "params"}, BuiltinPlaceholders()...)
+}
+
+// runbook decodes the file as one runbook. It returns nil when the file
+// is not a mapping at all; otherwise a Runbook holding what decoded, its
+// problems reported.
+func (d *decoder) runbook() *Runbook {
+	root := d.parse("a runbook")
+	if root == nil {
+		return nil
+	}
+	r := &Runbook{File: d.file, Pos: d.pos(root), Severity: DefaultSeverity, Mode: DryRun}
+	got := map[string]*yaml.Node{}
+	keyOf := map[string]*yaml.Node{}
+	if !d.fields(root, "a runbook", runbookKeys(), func(key string, k, v *yaml.Node) {
+		got[key], keyOf[key] = v, k
+	}) {
+		return nil
+	}
+	missing := func(key, format string, args ...any) *yaml.Node {
+		v := got[key]
+		if v == nil {
+			d.errorf(root, CodeMissingField, format, args...)
+		}
+		return v
+	}
+
+	if v := missing("name", "the runbook has no name"); v != nil {
+		if name, ok := d.nonEmpty(v, "name"); ok {
+			if !namePattern().MatchString(name) {
+				d.errorf(v, CodeBadValue, "name %q may hold only lowercase letters, digits and '-', and starts with a letter or digit", name)
+			} else if prev, dup := d.l.names[name]; dup {
+				d.errorf(v, CodeDuplicate, "runbook %s is already defined at %s:%d:%d", name, prev.File, prev.Line, prev.Col)
+			} else {
+				d.l.names[name] = d.pos(v)
+			}
+			r.Name = name
+		}
+	}
+	if v := missing("description", "the runbook has no description"); v != nil {
+		r.Description, _ = d.nonEmpty(v, "description")
+	}
+	if v := missing("owner", "the runbook has no owner"); v != nil {
+		r.Owner, _ = d.nonEmpty(v, "owner")
+	}
+	if v := got["severity"]; v != nil {
+		if s, ok := d.str(v, "severity"); ok {
+			if !slices.Contains(severities, s) {
+				d.errorf(v, CodeBadValue, "severity %q is not %s", s, oneOf(severities))
+			} else {
+				r.Severity = s
+			}
+		}
+	}
+	if v := got["mode"]; v != nil {
+		if s, ok := d.str(v, "mode"); ok {
+			if s != DryRun && s != Enforce {
+				d.errorf(v, CodeBadValue, "mode %q is not %s or %s", s, DryRun, Enforce)
+			} else {
+				r.Mode = s
+			}
+		}
+	}
+	if v := missing("trigger", "the runbook has no trigger; give a pattern or a schedule"); v != nil {
+		r.Trigger = d.trigger(v)
+	}
+
+	var params []string
+	if v := got["params"]; v != nil {
+		r.Params, params = d.params(v)
+	}
+	sc := scope{params: params}
+	if v := got["query"]; v != nil {
+		d.query(v, r, params)
+	}
+	if v := got["condition"]; v != nil {
+		r.Condition = d.expr(v, "condition", boolResult, sc)
+	}
+	if v := missing("actions", "the runbook has no actions"); v != nil {
+		d.actionsComplete = true
+		before := len(d.l.errs)
+		d.actions(v, r, sc)
+		d.actionsComplete = len(d.l.errs) == before
+	}
+	if v := got["cooldown"]; v != nil {
+		r.Cooldown, _ = d.duration(v, "cooldown", 1)
+	}
+	if v := got["dedup"]; v != nil {
+		if got["cooldown"] == nil {
+			d.errorf(keyOf["dedup"], CodeBadValue, "dedup says what a cooldown is kept per, and the runbook has no cooldown")
+		}
+		r.Dedup = d.expr(v, "dedup", stringResult, sc)
+	}
+	if v := got["tests"]; v != nil {
+		d.tests(v, r)
+	} else {
+		d.errorf(root, CodeMissingTests, "the runbook has no tests; give at least one that shows it acting")
+	}
+	return r
+}
+
+// params decodes the params mapping, in order: each param's expression
+// may use the ones before it.
+func (d *decoder) params(n *yaml.Node) ([]Param, []string) {
+	var out []Param
+	var names []string
+	d.pairs(n, "params", func(k, v *yaml.Node) {
+		name := k.Value
+		switch {
+		case !isParamName(name):
+			d.errorf(k, CodeBadValue, "param name %q must be a lowercase letter or _ and then lowercase letters, digits or _", name)
+			return
+		case slices.Contains(reservedParams(), name):
+			d.errorf(k, CodeBadValue, "param name %s is taken by the variable or placeholder of that name", name)
+			return
+		}
+		e := d.expr(v, fmt.Sprintf("param %s", name), anyResult, scope{params: slices.Clone(names), inParams: true})
+		names = append(names, name)
+		if e != nil {
+			out = append(out, Param{Name: name, Expr: e})
+		}
+	})
+	return out, names
+}
+
+// isParamName reports whether s matches [a-z_][a-z0-9_]*.
+func isParamName(s string) bool {
+	for i, c := range s {
+		if !(c == '_' || c >= 'a' && c <= 'z' || i > 0 && c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return s != ""
+}

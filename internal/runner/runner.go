@@ -1,0 +1,137 @@
+// Package runner carries out the engine's plans: each run goes to the
+// audit log, and each action is claimed in the store's ledger (so that it
+// is applied once however often its event is seen), handed to the
+// executor of its kind when it is enforced, and its outcome recorded and
+// audited.
+package runner
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	json "github.com/goccy/go-json"
+
+	"github.com/trailbook/trailbook/internal/action"
+	"github.com/trailbook/trailbook/internal/audit"
+	"github.com/trailbook/trailbook/internal/engine"
+	"github.com/trailbook/trailbook/internal/store"
+)
+
+// Runner applies plans. It is safe for concurrent use when its parts are.
+type Runner struct {
+	Store *store.Store
+	Audit *audit.Log
+	// Executors carry out enforced actions, by kind. An enforced action of
+	// a kind without one fails.
+	Executors map[string]action.Executor
+	// Alerts, when set, sends alerts in dry-run runs too: telling people
+	// touches nothing. A backfill leaves it off.
+	Alerts bool
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// Apply audits plan's runs and carries out their actions, returning each
+// action's outcome in order. It stops at the first store or audit error;
+// an action that fails is an outcome, not an error.
+func (r *Runner) Apply(ctx context.Context, plan engine.Plan) ([]action.Outcome, error) {
+	now := r.now()
+	var outcomes []action.Outcome
+	for _, run := range plan.Runs {
+		data, err := json.Marshal(map[string]any{
+			"reason": run.Reason, "mode": run.Mode, "params": run.Params, "query": run.Query,
+			"args": run.Args, "row_count": run.RowCount, "rows": run.Rows, "event": plan.Event,
+		})
+		if err != nil {
+			return outcomes, err
+		}
+		if _, err := r.Audit.Append(ctx, audit.Entry{Kind: "evaluation", Runbook: run.Runbook, EventID: plan.Event.ID, Decision: run.Decision, Data: data}); err != nil {
+			return outcomes, err
+		}
+		for _, a := range run.Actions {
+			o, err := r.apply(ctx, plan, a, now)
+			if err != nil {
+				return outcomes, err
+			}
+			outcomes = append(outcomes, o)
+		}
+		if run.Decision == engine.Act && !run.CooldownUntil.IsZero() {
+			if err := r.Store.StartCooldown(ctx, run.Runbook, run.Dedup, run.CooldownUntil); err != nil {
+				return outcomes, err
+			}
+		}
+	}
+	return outcomes, nil
+}
+
+func (r *Runner) apply(ctx context.Context, plan engine.Plan, a action.Action, now time.Time) (action.Outcome, error) {
+	claimed, err := r.Store.ClaimAction(ctx, a, plan.Event.ID, now)
+	if err != nil {
+		return action.Outcome{}, err
+	}
+	o := action.Outcome{Key: a.Key, Status: action.StatusSkipped, Detail: "already carried out under this key"}
+	if claimed {
+		o = r.execute(ctx, a)
+		if err := r.Store.FinishAction(ctx, o, r.now()); err != nil {
+			return o, err
+		}
+	}
+	data, err := json.Marshal(map[string]any{"action": a, "outcome": o})
+	if err != nil {
+		return o, err
+	}
+	if _, err := r.Audit.Append(ctx, audit.Entry{Kind: "action", Runbook: a.Runbook, EventID: plan.Event.ID, ActionKey: a.Key, Decision: o.Status, Data: data}); err != nil {
+		return o, err
+	}
+	if r.Logger != nil {
+		r.Logger.Info("action", "key", a.Key, "kind", a.Kind, "enforce", a.Enforce, "status", o.Status)
+	}
+	return o, nil
+}
+
+// execute hands a to its executor when it is enforced (or an alert that
+// is sent in either mode), and plans it otherwise.
+func (r *Runner) execute(ctx context.Context, a action.Action) action.Outcome {
+	send := a.Enforce || (a.Kind == action.KindAlert && r.Alerts)
+	if !send {
+		return action.Outcome{Key: a.Key, Status: action.StatusPlanned, Detail: "dry run: " + a.Reason}
+	}
+	ex, ok := r.Executors[a.Kind]
+	if !ok {
+		return action.Outcome{Key: a.Key, Status: action.StatusFailed, Error: fmt.Sprintf("no executor for %s actions is configured", a.Kind)}
+	}
+	o, err := ex.Execute(ctx, a)
+	o.Key = a.Key
+	if err != nil {
+		o.Status, o.Error = action.StatusFailed, err.Error()
+	}
+	if o.Status == "" {
+		o.Status = action.StatusApplied
+	}
+	return o
+}
+
+func (r *Runner) now() time.Time {
+	if r.Now != nil {
+		return r.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// GateExecutor closes opt-out gates in st: the gate action's executor.
+func GateExecutor(st *store.Store, now func() time.Time) action.Executor {
+	return action.Func(func(ctx context.Context, a action.Action) (action.Outcome, error) {
+		if a.Gate == nil {
+			return action.Outcome{}, fmt.Errorf("gate action %s has no gate", a.Key)
+		}
+		g := a.Gate
+		err := st.SetGate(ctx, store.GateState{Gate: g.Name, State: g.State, Reason: g.Reason, SetBy: a.Runbook,
+			SetAt: now().UTC(), Until: g.Until, Runbook: a.Runbook, ActionKey: a.Key})
+		if err != nil {
+			return action.Outcome{}, err
+		}
+		return action.Outcome{Status: action.StatusApplied, Detail: fmt.Sprintf("gate %s set to %s until %s", g.Name, g.State, g.Until.Format(time.RFC3339))}, nil
+	})
+}
