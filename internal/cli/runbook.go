@@ -21,12 +21,12 @@ import (
 	"github.com/trailbook/trailbook/internal/action/awsact"
 	"github.com/trailbook/trailbook/internal/audit"
 	"github.com/trailbook/trailbook/internal/cloudtrail"
-	"github.com/trailbook/trailbook/internal/lakesql"
-	"github.com/trailbook/trailbook/internal/runner"
 	"github.com/trailbook/trailbook/internal/engine"
+	"github.com/trailbook/trailbook/internal/lakesql"
 	"github.com/trailbook/trailbook/internal/query"
 	"github.com/trailbook/trailbook/internal/runbook"
 	"github.com/trailbook/trailbook/internal/runbooktest"
+	"github.com/trailbook/trailbook/internal/runner"
 	"github.com/trailbook/trailbook/internal/store"
 )
 
