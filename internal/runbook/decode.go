@@ -113,7 +113,7 @@ func (d *decoder) runbook() *Runbook {
 		if got["cooldown"] == nil {
 			d.errorf(keyOf["dedup"], CodeBadValue, "dedup says what a cooldown is kept per, and the runbook has no cooldown")
 		}
-		r.Dedup = d.expr(v, "dedup", stringResult, sc)
+		r.Dedup = d.expr(v, "dedup", stringResult, scope{params: params, beforeQuery: "the cooldown is checked before the query runs"})
 	}
 	if v := got["tests"]; v != nil {
 		d.tests(v, r)
@@ -138,7 +138,7 @@ func (d *decoder) params(n *yaml.Node) ([]Param, []string) {
 			d.errorf(k, CodeBadValue, "param name %s is taken by the variable or placeholder of that name", name)
 			return
 		}
-		e := d.expr(v, fmt.Sprintf("param %s", name), anyResult, scope{params: slices.Clone(names), inParams: true})
+		e := d.expr(v, fmt.Sprintf("param %s", name), anyResult, scope{params: slices.Clone(names), inParams: true, beforeQuery: "params are computed before the query runs"})
 		names = append(names, name)
 		if e != nil {
 			out = append(out, Param{Name: name, Expr: e})

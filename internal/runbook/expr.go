@@ -30,8 +30,8 @@ const (
 //   - params: map(string, dyn), the runbook's params;
 //   - rows: list(dyn), the query's rows, each a map by column name;
 //   - now: timestamp, the evaluation's clock;
-//   - runbook: map(string, string), the runbook's name, description,
-//     owner, severity and mode (see Runbook.Vars).
+//   - runbook: map(string, string), the runbook's name, owner, severity
+//     and mode (see Runbook.Vars).
 //
 // Besides CEL's standard functions, it has optional types (event.?a.b)
 // and numeric comparisons across int, uint and double (JSON numbers are
@@ -63,21 +63,14 @@ func ProgramOptions() []cel.ProgramOption {
 }
 
 // Vars is the runbook variable of CEL expressions and of templates: the
-// runbook's name, description, owner, severity and mode.
+// runbook's name, owner, severity and mode. Load checks that expressions
+// and templates read no other key.
 func (r *Runbook) Vars() map[string]string {
-	return map[string]string{
-		"name":        r.Name,
-		"description": r.Description,
-		"owner":       r.Owner,
-		"severity":    r.Severity,
-		"mode":        r.Mode,
-	}
+	return map[string]string{"name": r.Name, "owner": r.Owner, "severity": r.Severity, "mode": r.Mode}
 }
 
 // runbookVarKeys are the keys of Vars.
-func runbookVarKeys() []string {
-	return []string{"description", "mode", "name", "owner", "severity"}
-}
+func runbookVarKeys() []string { return []string{"mode", "name", "owner", "severity"} }
 
 // result is what an expression must give.
 type result int
@@ -92,9 +85,11 @@ const (
 // scope is what an expression may refer to.
 type scope struct {
 	params []string // the params defined so far, in order
-	// inParams is set for a param's own expression: the query has not run
-	// yet, so rows is not known.
+	// inParams is set for a param's own expression.
 	inParams bool
+	// beforeQuery, when set, says why rows is not known: the expression
+	// is evaluated before the query runs.
+	beforeQuery string
 }
 
 // expr compiles the CEL expression n, reporting its problems at their
@@ -176,8 +171,8 @@ func fits(t *cel.Type, want result) bool {
 
 // checkRefs reports references the type checker cannot see as wrong:
 // params that are not defined (or, in a param, not yet), runbook keys
-// that do not exist, and rows in a param. It reports whether there was
-// none.
+// that do not exist, and rows before the query has run. It reports
+// whether there was none.
 func (d *decoder) checkRefs(n *yaml.Node, what string, a *celast.AST, sc scope) bool {
 	ok := true
 	info := a.SourceInfo()
@@ -217,8 +212,8 @@ func (d *decoder) checkRefs(n *yaml.Node, what string, a *celast.AST, sc scope) 
 		}
 		switch e.Kind() {
 		case celast.IdentKind:
-			if sc.inParams && global(e) == "rows" {
-				report(e, "rows is not known in a param: params are computed before the query runs")
+			if sc.beforeQuery != "" && global(e) == "rows" {
+				report(e, "rows is not known: %s", sc.beforeQuery)
 			}
 		case celast.SelectKind:
 			s := e.AsSelect()

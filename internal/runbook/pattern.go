@@ -14,6 +14,12 @@ import (
 // MinSchedule is the shortest schedule a trigger may have.
 const MinSchedule = time.Minute
 
+// MaxPatternCombinations bounds the product of the numbers of values the
+// fields of a pattern list ({a: [1, 2], b: [3, 4, 5]} has 6): quamina's
+// work to compile a pattern grows with it, about 10µs each, so that a
+// pattern of a hundred two-valued fields would never compile.
+const MaxPatternCombinations = 10_000
+
 // trigger decodes a runbook's trigger: exactly one of pattern and
 // schedule.
 func (d *decoder) trigger(n *yaml.Node) Trigger {
@@ -76,6 +82,10 @@ func (d *decoder) pattern(n *yaml.Node) (string, bool) {
 		d.errorf(n, CodeBadPattern, "the pattern is empty; it would match every event")
 		return "", false
 	}
+	if c := combinations(obj); c > MaxPatternCombinations {
+		d.errorf(n, CodeTooLarge, "the pattern has more than %d combinations of values (the product of the numbers of values of its fields); split it between runbooks", MaxPatternCombinations)
+		return "", false
+	}
 	if err := trigger.Check(canon); err != nil {
 		d.errorf(n, CodeBadPattern, "the pattern is not one EventBridge (quamina) accepts: %v", err)
 		return "", false
@@ -117,4 +127,24 @@ func jsonKind(v any) string {
 		return "null"
 	}
 	return "an object"
+}
+
+// combinations is the product of the lengths of the lists in pattern v,
+// capped just past MaxPatternCombinations.
+func combinations(v any) int {
+	n := 1
+	switch v := v.(type) {
+	case map[string]any:
+		for _, f := range v {
+			n = min(n*combinations(f), MaxPatternCombinations+1)
+		}
+	case []any:
+		n = max(len(v), 1)
+		for _, e := range v {
+			if obj, ok := e.(map[string]any); ok {
+				n = min(n*combinations(obj), MaxPatternCombinations+1)
+			}
+		}
+	}
+	return min(n, MaxPatternCombinations+1)
 }

@@ -48,9 +48,10 @@ func TemplateFuncs() template.FuncMap {
 }
 
 // TemplateKeys are the keys of the data templates are executed with:
-// .event (the record as JSON decodes it), .params, .rows and .runbook
-// (Runbook.Vars).
-func TemplateKeys() []string { return []string{"event", "params", "rows", "runbook"} }
+// .event (the record as JSON decodes it), .params, .rows, .now (the
+// evaluation's clock, a time.Time) and .runbook (Runbook.Vars). Load
+// reports a template that reads another key from the top.
+func TemplateKeys() []string { return []string{"event", "params", "rows", "now", "runbook"} }
 
 // newTemplate is an empty template as runbook templates are made:
 // missing map keys give the zero value, the functions are TemplateFuncs.
