@@ -1,11 +1,11 @@
 package runbook
 
 import (
-	"cmp"
-	"fmt"
 	"slices"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/trailbook/trailbook/internal/yamlpos"
 )
 
 // Codes of the problems Load reports. They are stable: tools and tests
@@ -32,98 +32,16 @@ const (
 
 // Error is one problem in one file, at a 1-based line and column (the
 // column counts characters, not bytes).
-type Error struct {
-	File      string
-	Line, Col int
-	Code      string
-	Msg       string
-}
-
-func (e *Error) Error() string {
-	return fmt.Sprintf("%s:%d:%d: %s: %s", e.File, e.Line, e.Col, e.Code, e.Msg)
-}
+type Error = yamlpos.Error
 
 // ErrorList is every problem Load found, sorted by file, line and column.
-type ErrorList []*Error
+type ErrorList = yamlpos.ErrorList
 
-func (l ErrorList) Error() string {
-	switch len(l) {
-	case 0:
-		return "no errors"
-	case 1:
-		return l[0].Error()
-	}
-	var b strings.Builder
-	for i, e := range l {
-		if i > 0 {
-			b.WriteByte('\n')
-		}
-		b.WriteString(e.Error())
-	}
-	return b.String()
-}
-
-// Err is nil when l is empty, and l otherwise.
-func (l ErrorList) Err() error {
-	if len(l) == 0 {
-		return nil
-	}
-	return l
-}
-
-// sort sorts l and drops exact repeats (an alias decoded twice reports
-// its problems twice).
-func (l *ErrorList) sort() {
-	slices.SortStableFunc(*l, func(a, b *Error) int {
-		return cmp.Or(
-			cmp.Compare(a.File, b.File),
-			cmp.Compare(a.Line, b.Line),
-			cmp.Compare(a.Col, b.Col),
-			cmp.Compare(a.Code, b.Code),
-			cmp.Compare(a.Msg, b.Msg),
-		)
-	})
-	*l = slices.CompactFunc(*l, func(a, b *Error) bool { return *a == *b })
-}
-
-// lineBreak reports the length of the YAML line break at the start of b:
-// "\n", "\r\n", a lone "\r", U+0085, U+2028 or U+2029; 0 when there is none.
-func lineBreak(b []byte) int {
-	switch {
-	case len(b) == 0:
-		return 0
-	case b[0] == '\n':
-		return 1
-	case b[0] == '\r':
-		if len(b) > 1 && b[1] == '\n' {
-			return 2
-		}
-		return 1
-	case len(b) >= 2 && b[0] == 0xc2 && b[1] == 0x85:
-		return 2
-	case len(b) >= 3 && b[0] == 0xe2 && b[1] == 0x80 && (b[2] == 0xa8 || b[2] == 0xa9):
-		return 3
-	}
-	return 0
-}
-
-// lineCol turns a byte offset in data into a 1-based line and a 1-based
-// column counted in characters, with lines ended as YAML ends them.
-func lineCol(data []byte, off int) (line, col int) {
-	off = min(max(off, 0), len(data))
-	line, start := 1, 0
-	for i := 0; i < off; {
-		if n := lineBreak(data[i:]); n > 0 {
-			i += n
-			if i <= off {
-				line++
-				start = i
-			}
-			continue
-		}
-		i++
-	}
-	return line, utf8.RuneCount(data[start:off]) + 1
+// sortErrors sorts l and drops exact repeats (an alias decoded twice
+// reports its problems twice).
+func sortErrors(l ErrorList) ErrorList {
+	l.Sort()
+	return slices.CompactFunc(l, func(a, b *Error) bool { return *a == *b })
 }
 
 // offsetOf is the byte offset in data of 1-based line and column (in
@@ -132,32 +50,18 @@ func lineCol(data []byte, off int) (line, col int) {
 func offsetOf(data []byte, line, col int) int {
 	i := 0
 	for l := 1; l < line && i < len(data); {
-		if n := lineBreak(data[i:]); n > 0 {
+		if n := yamlpos.LineBreak(data[i:]); n > 0 {
 			i += n
 			l++
 			continue
 		}
 		i++
 	}
-	for c := 1; c < col && i < len(data) && lineBreak(data[i:]) == 0; c++ {
+	for c := 1; c < col && i < len(data) && yamlpos.LineBreak(data[i:]) == 0; c++ {
 		_, size := utf8.DecodeRune(data[i:])
 		i += size
 	}
 	return i
-}
-
-// lineCount is the number of lines of data as YAML counts them.
-func lineCount(data []byte) int {
-	n := 1
-	for i := 0; i < len(data); {
-		if b := lineBreak(data[i:]); b > 0 {
-			n++
-			i += b
-			continue
-		}
-		i++
-	}
-	return n
 }
 
 // suggest is the word of words closest to w, when it is close enough to be

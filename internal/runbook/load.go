@@ -113,7 +113,7 @@ func Load(ctx context.Context, files []File, opts Options) (*Set, error) {
 		return nil, fmt.Errorf("load runbooks: %w", err)
 	}
 	if len(l.errs) > 0 {
-		l.errs.sort()
+		l.errs = sortErrors(l.errs)
 		return nil, l.errs
 	}
 	slices.SortFunc(set.Runbooks, func(a, b *Runbook) int { return strings.Compare(a.Name, b.Name) })

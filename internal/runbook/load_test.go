@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/trailbook/trailbook/internal/yamlpos"
 	"golang.org/x/tools/txtar"
 )
 
@@ -151,7 +152,7 @@ func checkErrors(t *testing.T, files []File, list ErrorList) {
 	t.Helper()
 	lines := map[string]int{}
 	for _, f := range files {
-		lines[f.Name] = lineCount(bytes.TrimPrefix(f.Data, []byte("\xef\xbb\xbf")))
+		lines[f.Name] = yamlpos.LineCount(bytes.TrimPrefix(f.Data, []byte("\xef\xbb\xbf")))
 	}
 	if len(list) == 0 {
 		t.Fatal("an empty ErrorList")

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/trailbook/trailbook/internal/yamlpos"
 	"gopkg.in/yaml.v3"
 )
 
@@ -33,10 +34,10 @@ func (d *decoder) valuePos(n *yaml.Node, off int) (line, col int) {
 	}
 	switch style {
 	case yaml.LiteralStyle, yaml.FoldedStyle:
-		for p < len(data) && lineBreak(data[p:]) == 0 {
+		for p < len(data) && yamlpos.LineBreak(data[p:]) == 0 {
 			p++
 		}
-		p += lineBreak(data[p:])
+		p += yamlpos.LineBreak(data[p:])
 	case yaml.DoubleQuotedStyle, yaml.SingleQuotedStyle:
 		q := byte('"')
 		if style == yaml.SingleQuotedStyle {
@@ -62,7 +63,7 @@ func (d *decoder) valuePos(n *yaml.Node, off int) (line, col int) {
 		p += k
 		i += size
 	}
-	return lineCol(data, p)
+	return yamlpos.LineCol(data, p)
 }
 
 // textOf is how many bytes at the start of b, the text of a scalar
@@ -71,7 +72,7 @@ func (d *decoder) valuePos(n *yaml.Node, off int) (line, col int) {
 func textOf(b []byte, r rune, style yaml.Style) int {
 	switch {
 	case style == yaml.DoubleQuotedStyle && b[0] == '\\':
-		if n := lineBreak(b[1:]); n > 0 { // an escaped line break joins lines
+		if n := yamlpos.LineBreak(b[1:]); n > 0 { // an escaped line break joins lines
 			n++
 			for n < len(b) && (b[n] == ' ' || b[n] == '\t') {
 				n++
@@ -83,12 +84,12 @@ func textOf(b []byte, r rune, style yaml.Style) int {
 		return 2
 	case hasRune(b, r):
 		return utf8.RuneLen(r)
-	case r == '\n' && lineBreak(b) > 0: // "\r\n" and the others give "\n"
-		return lineBreak(b)
+	case r == '\n' && yamlpos.LineBreak(b) > 0: // "\r\n" and the others give "\n"
+		return yamlpos.LineBreak(b)
 	case (r == ' ' || r == '\n') && isSpace(b): // a folded line break
 		n := 0
 		for n < len(b) && isSpace(b[n:]) {
-			n += max(lineBreak(b[n:]), 1)
+			n += max(yamlpos.LineBreak(b[n:]), 1)
 		}
 		return n
 	}
@@ -103,7 +104,7 @@ func hasRune(b []byte, r rune) bool {
 
 // isSpace reports whether b starts with a space, a tab or a line break.
 func isSpace(b []byte) bool {
-	return len(b) > 0 && (b[0] == ' ' || b[0] == '\t') || lineBreak(b) > 0
+	return len(b) > 0 && (b[0] == ' ' || b[0] == '\t') || yamlpos.LineBreak(b) > 0
 }
 
 // escapeLen is the length of the double-quoted YAML escape at the start of

@@ -5,6 +5,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/trailbook/trailbook/internal/yamlpos"
 	"gopkg.in/yaml.v3"
 )
 
@@ -67,7 +68,7 @@ func TestValuePos(t *testing.T) {
 func TestLineCol(t *testing.T) {
 	data := []byte("ab\r\ncd\ref\u2028gé\nh")
 	for off, want := range map[int][2]int{0: {1, 1}, 2: {1, 3}, 4: {2, 1}, 7: {3, 1}, 9: {3, 3}, 12: {4, 1}, 13: {4, 2}, 16: {5, 1}} {
-		line, col := lineCol(data, off)
+		line, col := yamlpos.LineCol(data, off)
 		if line != want[0] || col != want[1] {
 			t.Errorf("lineCol(%d) = %d:%d, want %d:%d", off, line, col, want[0], want[1])
 		}
@@ -75,7 +76,7 @@ func TestLineCol(t *testing.T) {
 			t.Errorf("offsetOf(%d:%d) = %d, want %d", line, col, back, off)
 		}
 	}
-	if n := lineCount(data); n != 5 {
+	if n := yamlpos.LineCount(data); n != 5 {
 		t.Errorf("lineCount = %d", n)
 	}
 }

@@ -5,11 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
+	"github.com/trailbook/trailbook/internal/yamlpos"
 	"gopkg.in/yaml.v3"
 )
 
@@ -43,7 +43,7 @@ type decoder struct {
 
 func newDecoder(l *loader, f File) *decoder {
 	data := bytes.TrimPrefix(f.Data, []byte("\xef\xbb\xbf"))
-	return &decoder{l: l, file: f.Name, data: data, lines: lineCount(data), budget: maxYAMLNodes}
+	return &decoder{l: l, file: f.Name, data: data, lines: yamlpos.LineCount(data), budget: maxYAMLNodes}
 }
 
 func (d *decoder) errorAt(line, col int, code, format string, args ...any) {
@@ -90,7 +90,7 @@ func (d *decoder) parse(what string) (root *yaml.Node) {
 			}
 			bad += size
 		}
-		line, col := lineCol(d.data, bad)
+		line, col := yamlpos.LineCol(d.data, bad)
 		d.errorAt(line, col, CodeSyntax, "the file is not valid UTF-8")
 		return nil
 	}
@@ -127,43 +127,10 @@ func (d *decoder) parse(what string) (root *yaml.Node) {
 	return doc.Content[0]
 }
 
-// syntax reports a yaml.v3 parse error. yaml.v3 says "yaml: line N: msg"
-// without a column, so the column reported is 1. For the errors of its
-// parser, as against its scanner, N is one less than the line meant.
+// syntax reports a yaml.v3 parse error, placed by yamlpos.Syntax.
 func (d *decoder) syntax(err error) {
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	line, col := 1, 1
-	if rest, ok := strings.CutPrefix(msg, "line "); ok {
-		if num, text, ok := strings.Cut(rest, ": "); ok {
-			if n, err := strconv.Atoi(num); err == nil && n > 0 {
-				line, msg = n, text
-				if yamlParserProblem(msg) {
-					line++
-				}
-			}
-		}
-	} else if name, ok := strings.CutPrefix(msg, "unknown anchor '"); ok {
-		name, _, _ = strings.Cut(name, "'")
-		if i := bytes.Index(d.data, []byte("*"+name)); i >= 0 {
-			line, col = lineCol(d.data, i)
-		}
-	}
+	line, col, msg := yamlpos.Syntax(err, d.data)
 	d.errorAt(line, col, CodeSyntax, "%s", msg)
-}
-
-// yamlParserProblem reports whether msg is one of the problems yaml.v3's
-// parser reports (parserc.go), whose line numbers count from 0.
-func yamlParserProblem(msg string) bool {
-	switch msg {
-	case "did not find expected ',' or ']'", "did not find expected ',' or '}'",
-		"did not find expected '-' indicator", "did not find expected <document start>",
-		"did not find expected <stream-start>", "did not find expected key",
-		"did not find expected node content", "found duplicate %TAG directive",
-		"found duplicate %YAML directive", "found incompatible YAML document",
-		"found undefined tag handle":
-		return true
-	}
-	return false
 }
 
 // resolve follows aliases and charges n to the budget. It returns nil,

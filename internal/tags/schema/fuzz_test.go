@@ -12,6 +12,7 @@ import (
 	"golang.org/x/tools/txtar"
 
 	"github.com/trailbook/trailbook/internal/tags"
+	"github.com/trailbook/trailbook/internal/yamlpos"
 )
 
 // seeds are the schema files of testdata whose names end in one of exts,
@@ -99,7 +100,7 @@ func checkErrors(t *testing.T, files []File, list ErrorList) {
 	t.Helper()
 	lines := map[string]int{}
 	for _, f := range files {
-		lines[f.Name] = lineCount(f.Data)
+		lines[f.Name] = yamlpos.LineCount(f.Data)
 	}
 	for i, e := range list {
 		if e.Code == "" || e.Msg == "" || e.Line < 1 || e.Col < 1 || e.Line > lines[e.File] {

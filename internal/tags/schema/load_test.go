@@ -93,7 +93,7 @@ func TestErrorList(t *testing.T) {
 		{File: "a.json", Line: 9, Col: 2, Code: CodeUnknownKey, Msg: "y"},
 		{File: "a.json", Line: 9, Col: 1, Code: CodeUnknownKey, Msg: "z"},
 	}
-	l.sort()
+	l.Sort()
 	want := "a.json:9:1: unknown-key: z\na.json:9:2: unknown-key: y\nb.yml:1:1: syntax: x"
 	if err := l.Err(); err == nil || err.Error() != want {
 		t.Errorf("got %v, want %s", err, want)

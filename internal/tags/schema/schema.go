@@ -55,10 +55,10 @@ func Load(files []File) (*Schema, error) {
 		s.rules = append(s.rules, s.effective.rules()...)
 	}
 	if len(errs) > 0 {
-		errs.sort()
+		errs.Sort()
 		return nil, errs
 	}
-	s.warnings.sort()
+	s.warnings.Sort()
 	return s, nil
 }
 

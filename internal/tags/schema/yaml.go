@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/trailbook/trailbook/internal/yamlpos"
 	"gopkg.in/yaml.v3"
 )
 
@@ -42,7 +43,7 @@ func (d *ydec) errorf(n *yaml.Node, code, format string, args ...any) {
 
 // decodeYAML decodes the Trailbook schema in f into its rules.
 func decodeYAML(f File, errs *ErrorList) []*rule {
-	d := &ydec{file: f.Name, lines: lineCount(f.Data), errs: errs, budget: maxYAMLNodes, names: map[string]*yaml.Node{}}
+	d := &ydec{file: f.Name, lines: yamlpos.LineCount(f.Data), errs: errs, budget: maxYAMLNodes, names: map[string]*yaml.Node{}}
 	root := d.parse(f.Data)
 	if root == nil {
 		return nil
@@ -86,10 +87,7 @@ func (d *ydec) parse(data []byte) (root *yaml.Node) {
 	return doc.Content[0]
 }
 
-// syntax reports a yaml.v3 parse error. yaml.v3 says "yaml: line N: msg"
-// without a column, so the column reported is 1. For the errors of its
-// parser, as against its scanner, N is one less than the line meant: the
-// line where the unfinished construct starts, or the one of the problem.
+// syntax reports a yaml.v3 parse error, placed by yamlpos.Syntax.
 //
 // A file that YAML cannot read and that starts as JSON does, `{"`, is
 // reported as JSON, whose errors have columns.
@@ -101,39 +99,8 @@ func (d *ydec) syntax(err error, data []byte) {
 			return
 		}
 	}
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	line, col := 1, 1
-	if rest, ok := strings.CutPrefix(msg, "line "); ok {
-		if num, text, ok := strings.Cut(rest, ": "); ok {
-			if n, err := strconv.Atoi(num); err == nil && n > 0 {
-				line, msg = n, text
-				if yamlParserProblem(msg) {
-					line++
-				}
-			}
-		}
-	} else if name, ok := strings.CutPrefix(msg, "unknown anchor '"); ok {
-		name, _, _ = strings.Cut(name, "'")
-		if i := bytes.Index(data, []byte("*"+name)); i >= 0 {
-			line, col = lineCol(data, i)
-		}
-	}
+	line, col, msg := yamlpos.Syntax(err, data)
 	d.errorAt(line, col, CodeSyntax, "%s", msg)
-}
-
-// yamlParserProblem reports whether msg is one of the problems yaml.v3's
-// parser reports (parserc.go), whose line numbers count from 0.
-func yamlParserProblem(msg string) bool {
-	switch msg {
-	case "did not find expected ',' or ']'", "did not find expected ',' or '}'",
-		"did not find expected '-' indicator", "did not find expected <document start>",
-		"did not find expected <stream-start>", "did not find expected key",
-		"did not find expected node content", "found duplicate %TAG directive",
-		"found duplicate %YAML directive", "found incompatible YAML document",
-		"found undefined tag handle":
-		return true
-	}
-	return false
 }
 
 // resolve follows aliases and charges n to the budget. It returns nil,
