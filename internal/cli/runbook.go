@@ -22,7 +22,6 @@ import (
 	"github.com/trailbook/trailbook/internal/audit"
 	"github.com/trailbook/trailbook/internal/cloudtrail"
 	"github.com/trailbook/trailbook/internal/engine"
-	"github.com/trailbook/trailbook/internal/lakesql"
 	"github.com/trailbook/trailbook/internal/query"
 	"github.com/trailbook/trailbook/internal/runbook"
 	"github.com/trailbook/trailbook/internal/runbooktest"
@@ -210,14 +209,11 @@ func runRunbookExplain(ctx context.Context, name string, p runbookExplainParams,
 	if err != nil {
 		return err
 	}
-	res := cloudtrail.Decode(data, cloudtrail.Options{})
-	if len(res.Rejects) > 0 {
-		return fmt.Errorf("%s: %s", p.event, res.Rejects[0].Reason)
+	rec, err := runbooktest.DecodeRecord(data)
+	if err != nil {
+		return fmt.Errorf("%s: %w", p.event, err)
 	}
-	if len(res.Events) != 1 {
-		return fmt.Errorf("%s: want one CloudTrail record, found %d", p.event, len(res.Events))
-	}
-	ev := &res.Events[0]
+	ev := &rec
 	now := ev.EventTime
 	if p.now != "" {
 		if now, err = parseTime(p.now); err != nil {
@@ -387,7 +383,7 @@ func runRunbookRun(ctx context.Context, p runbookRunParams, env Env) error {
 		return err
 	}
 	defer conn.Close()
-	for _, stmt := range append(lakesql.Prelude(), store.Prelude()...) {
+	for _, stmt := range query.Prelude() {
 		if _, err := conn.ExecContext(ctx, stmt); err != nil {
 			return fmt.Errorf("prepare queries: %w", err)
 		}

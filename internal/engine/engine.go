@@ -206,7 +206,7 @@ func (e *Engine) evaluate(ctx context.Context, ev *cloudtrail.Event, key string,
 	var effect *tags.Effect
 	for _, name := range names {
 		rb := e.byName[name]
-		if rb == nil || rb.Trigger.Pattern == "" && len(names) > 1 {
+		if rb == nil {
 			continue
 		}
 		r := Run{Runbook: rb.Name, Mode: rb.Mode}

@@ -12,11 +12,17 @@ import (
 	"github.com/trailbook/trailbook/internal/store"
 )
 
+// Prelude is what every connection that runs translated Lake SQL needs
+// first: the translator's macros and the store's tag helpers.
+func Prelude() []string {
+	return append(lakesql.Prelude(), store.Prelude()...)
+}
+
 // Open opens the store at path read-only for user SQL, with the
 // translator's prelude installed. writable, when not empty, is the one file
 // COPY may write (see Parquet).
 func Open(ctx context.Context, path, writable string) (*store.Reader, error) {
-	return store.OpenReader(ctx, path, store.ReaderOptions{Prelude: append(lakesql.Prelude(), store.Prelude()...), WritablePath: writable})
+	return store.OpenReader(ctx, path, store.ReaderOptions{Prelude: Prelude(), WritablePath: writable})
 }
 
 // Run translates src from the Lake dialect and runs it with params bound as

@@ -72,13 +72,13 @@ func runCase(ctx context.Context, eng *engine.Engine, rb *runbook.Runbook, t run
 	path := filepath.Join(dir, "store.duckdb")
 	var given []cloudtrail.Event
 	for i, raw := range t.Given {
-		evs, err := decodeOne(raw)
+		evs, err := DecodeRecord(raw)
 		if err != nil {
 			return engine.Plan{}, engine.Run{}, fmt.Errorf("given %d: %w", i, err)
 		}
 		given = append(given, evs)
 	}
-	ev, err := decodeOne(t.Event)
+	ev, err := DecodeRecord(t.Event)
 	if err != nil {
 		return engine.Plan{}, engine.Run{}, fmt.Errorf("event: %w", err)
 	}
@@ -105,7 +105,7 @@ func runCase(ctx context.Context, eng *engine.Engine, rb *runbook.Runbook, t run
 }
 
 // decodeOne decodes a record a runbook test holds.
-func decodeOne(raw []byte) (cloudtrail.Event, error) {
+func DecodeRecord(raw []byte) (cloudtrail.Event, error) {
 	res := cloudtrail.Decode(raw, cloudtrail.Options{})
 	if len(res.Rejects) > 0 {
 		return cloudtrail.Event{}, fmt.Errorf("not a CloudTrail record: %s", res.Rejects[0].Reason)

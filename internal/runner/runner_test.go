@@ -19,7 +19,7 @@ import (
 	"github.com/trailbook/trailbook/internal/awslocal"
 	"github.com/trailbook/trailbook/internal/cloudtrail"
 	"github.com/trailbook/trailbook/internal/engine"
-	"github.com/trailbook/trailbook/internal/lakesql"
+	"github.com/trailbook/trailbook/internal/query"
 	"github.com/trailbook/trailbook/internal/runbook"
 	"github.com/trailbook/trailbook/internal/runner"
 	"github.com/trailbook/trailbook/internal/store"
@@ -70,7 +70,7 @@ func TestEnforcedRevertReachesAWSOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	for _, q := range append(lakesql.Prelude(), store.Prelude()...) {
+	for _, q := range query.Prelude() {
 		if _, err := conn.ExecContext(ctx, q); err != nil {
 			t.Fatal(err)
 		}
