@@ -104,7 +104,8 @@ func runCase(ctx context.Context, eng *engine.Engine, rb *runbook.Runbook, t run
 	return p, p.Runs[0], nil
 }
 
-// decodeOne decodes a record a runbook test holds.
+// DecodeRecord decodes data holding exactly one CloudTrail record, in
+// any shape the decoder accepts.
 func DecodeRecord(raw []byte) (cloudtrail.Event, error) {
 	res := cloudtrail.Decode(raw, cloudtrail.Options{})
 	if len(res.Rejects) > 0 {
