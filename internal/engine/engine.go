@@ -20,6 +20,8 @@ import (
 	"sync"
 	"time"
 
+	"cel.dev/cel-go/common/types/ref"
+
 	json "github.com/goccy/go-json"
 
 	"github.com/trailbook/trailbook/internal/action"
@@ -466,10 +468,22 @@ func native(x any) any {
 			out[i] = native(e)
 		}
 		return out
+	case []ref.Val: // what CEL's map and filter macros build
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = native(e)
+		}
+		return out
 	case map[string]any:
 		out := make(map[string]any, len(x))
 		for k, e := range x {
 			out[k] = native(e)
+		}
+		return out
+	case map[ref.Val]ref.Val: // a map literal in CEL
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[fmt.Sprint(native(k))] = native(e)
 		}
 		return out
 	case map[any]any:

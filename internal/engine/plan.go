@@ -64,16 +64,33 @@ func (e *Engine) plan(ctx context.Context, rb *runbook.Runbook, index int, a run
 		return []action.Action{base}, nil
 
 	case action.KindRevertTags:
+		var only []string
+		if a.RevertTags.ARNs != nil {
+			arns, err := targets(a.RevertTags.ARNs, effect, v)
+			if err != nil {
+				return nil, err
+			}
+			only = arns
+		}
 		var out []action.Action
 		for _, c := range effect.Changes {
 			if c.Kind == tags.Delete {
 				continue // the resource is gone: nothing to revert
 			}
-			before, known, err := snap.TagsBefore(ctx, c.ARN, ev.EventID.V)
-			if err != nil {
-				return nil, err
+			if a.RevertTags.ARNs != nil && !slices.Contains(only, c.ARN) {
+				continue // not one the runbook asked to revert
 			}
-			if !known {
+			var before map[string]string
+			known := true
+			if c.Kind != tags.Create {
+				// Before a create there was nothing, whatever an earlier
+				// resource of the same ARN carried.
+				var err error
+				if before, known, err = snap.TagsBefore(ctx, c.ARN, ev.EventID.V); err != nil {
+					return nil, err
+				}
+			}
+			if before == nil {
 				before = map[string]string{}
 			}
 			tc := revert(c, before, a.RevertTags.Keys)
@@ -83,7 +100,10 @@ func (e *Engine) plan(ctx context.Context, rb *runbook.Runbook, index int, a run
 			x := perARN(c.ARN)
 			x.Tags = tc
 			x.Reason = fmt.Sprintf("undo %s by %s on %s", ev.EventName, ev.UserIdentity.ARN.V, c.ARN)
-			if !known {
+			switch {
+			case c.Kind == tags.Create:
+				x.Reason += " (it created the resource: the keys it set are removed)"
+			case !known:
 				x.Reason += " (tags before it unknown: the keys it set are removed)"
 			}
 			out = append(out, x)

@@ -77,7 +77,7 @@ func (d *decoder) action(n *yaml.Node, r *Runbook, sc scope) *Action {
 	case action.KindAlert:
 		a.Alert = d.alert(kindVal, r, sc)
 	case action.KindRevertTags:
-		a.RevertTags = d.revertTags(kindVal)
+		a.RevertTags = d.revertTags(kindVal, sc)
 	case action.KindTag:
 		a.Tag = d.tag(kindVal, sc)
 	case action.KindQuarantine:
@@ -136,13 +136,18 @@ func (d *decoder) channelNames(n *yaml.Node) []string {
 	return out
 }
 
-func (d *decoder) revertTags(n *yaml.Node) *RevertTagsSpec {
+func (d *decoder) revertTags(n *yaml.Node, sc scope) *RevertTagsSpec {
 	s := &RevertTagsSpec{}
 	if isNull(n) {
 		return s
 	}
-	d.fields(n, "revert-tags", []string{"keys"}, func(_ string, _, v *yaml.Node) {
-		s.Keys = d.tagKeys(v, "keys")
+	d.fields(n, "revert-tags", []string{"arns", "keys"}, func(key string, _, v *yaml.Node) {
+		switch key {
+		case "arns":
+			s.ARNs = d.expr(v, "arns", arnsResult, sc)
+		case "keys":
+			s.Keys = d.tagKeys(v, "keys")
+		}
 	})
 	return s
 }

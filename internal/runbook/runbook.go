@@ -130,6 +130,10 @@ type AlertSpec struct {
 // tag inventory's state just before it. Keys, when set, limits the revert
 // to those tag keys.
 type RevertTagsSpec struct {
+	// ARNs, when set, limits the revert to those of the event's changed
+	// resources it names (a CEL expression, as for TagSpec), e.g. only
+	// the production ones the query found.
+	ARNs *Expr
 	Keys []string
 }
 

@@ -197,8 +197,51 @@ var revertCases = []revertCase{
 		before: map[string]map[string]string{roleARN: {"Environment": "Production", "Owner": "alice"}},
 		want: []request{{Op: "iam:UntagRole", Region: "us-east-1", Params: map[string]string{
 			"Action": "UntagRole", "Version": "2010-05-08", "RoleName": "deploy", "TagKeys.member.1": "Environment", "TagKeys.member.2": "Owner"}}},
-		reasons: []string{"undo CreateRole by " + alice + " on " + roleARN + " (tags before it unknown: the keys it set are removed)"},
+		reasons: []string{"undo CreateRole by " + alice + " on " + roleARN + " (it created the resource: the keys it set are removed)"},
 		after:   map[string]map[string]string{roleARN: {}},
+	},
+	{
+		// An earlier role of the same name, deleted without the deletion
+		// being stored, carried Team=old: the new role never had it, so the
+		// revert must not put it on.
+		name:    "CreateRole reusing an earlier role's name: nothing from the earlier role comes back",
+		runbook: roleCreatedOutsideThePipeline,
+		history: []record{{ID: "cr-0", At: "2024-04-01T12:00:00Z", Source: "iam.amazonaws.com", Name: "CreateRole", By: "provisioner",
+			Req: `{"roleName": "deploy", "assumeRolePolicyDocument": "{}", "tags": [{"key": "Team", "value": "old"}]}`}},
+		event: record{ID: "cr-1", At: "2024-05-01T12:00:00Z", Source: "iam.amazonaws.com", Name: "CreateRole", By: "alice",
+			Req: `{"roleName": "deploy", "assumeRolePolicyDocument": "{}", "tags": [{"key": "Environment", "value": "Production"}]}`},
+		before: map[string]map[string]string{roleARN: {"Environment": "Production"}},
+		want: []request{{Op: "iam:UntagRole", Region: "us-east-1", Params: map[string]string{
+			"Action": "UntagRole", "Version": "2010-05-08", "RoleName": "deploy", "TagKeys.member.1": "Environment"}}},
+		reasons: []string{"undo CreateRole by " + alice + " on " + roleARN + " (it created the resource: the keys it set are removed)"},
+		after:   map[string]map[string]string{roleARN: {}},
+	},
+	{
+		// prod-tag-change reverts only the resources its query found
+		// production: the development function keeps alice's change.
+		name: "Tagging API TagResources over a production instance and a development function: only the instance goes back",
+		history: []record{
+			{ID: "tr-p", At: "2024-05-01T10:00:00Z", Source: "tagging.amazonaws.com", Name: "TagResources", By: "provisioner",
+				Req:  `{"resourceARNList": ["` + instanceARN + `"], "tags": {"Environment": "Production"}}`,
+				Resp: `{"failedResourcesMap": {}}`},
+			{ID: "tr-d", At: "2024-05-01T10:00:00Z", Source: "tagging.amazonaws.com", Name: "TagResources", By: "provisioner",
+				Req:  `{"resourceARNList": ["` + lambdaARN + `"], "tags": {"Environment": "Development"}}`,
+				Resp: `{"failedResourcesMap": {}}`},
+		},
+		event: record{ID: "tr-x", At: "2024-05-01T12:00:00Z", Source: "tagging.amazonaws.com", Name: "TagResources", By: "alice",
+			Req:  `{"resourceARNList": ["` + instanceARN + `", "` + lambdaARN + `"], "tags": {"Environment": "Staging"}}`,
+			Resp: `{"failedResourcesMap": {}}`},
+		before: map[string]map[string]string{
+			instanceARN: {"Environment": "Staging"},
+			lambdaARN:   {"Environment": "Staging"},
+		},
+		want: []request{{Op: "ec2:CreateTags", Region: "us-east-1", Params: map[string]string{
+			"Action": "CreateTags", "Version": "2016-11-15", "ResourceId.1": "i-0abc123", "Tag.1.Key": "Environment", "Tag.1.Value": "Production"}}},
+		reasons: []string{"undo TagResources by " + alice + " on " + instanceARN},
+		after: map[string]map[string]string{
+			instanceARN: {"Environment": "Production"},
+			lambdaARN:   {"Environment": "Staging"},
+		},
 	},
 	{
 		name: "CreateRole with tags does not trigger the shipped prod-tag-change",
