@@ -431,7 +431,9 @@ func runRunbookRun(ctx context.Context, p runbookRunParams, env Env) error {
 			continue
 		}
 		ev := &res.Events[0]
-		plan, err := eng.Evaluate(ctx, ev, store.EventKey(ev), snap, time.Now().UTC())
+		// The clock is the event's time, as a live daemon's would have
+		// been: cooldowns and TTLs run along the history, not from today.
+		plan, err := eng.Evaluate(ctx, ev, store.EventKey(ev), snap, ev.EventTime)
 		if err != nil {
 			return err
 		}
