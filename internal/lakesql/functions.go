@@ -173,6 +173,8 @@ func (r *rewriter) function(n node) any {
 	switch name {
 	case "approx_distinct", "approx_percentile":
 		r.approx(n, name, args)
+	case "count_if":
+		countIf(n, args)
 	case "cardinality":
 		switch staticType(args0(args)) {
 		case typeMap:
@@ -271,6 +273,18 @@ func (r *rewriter) approx(n node, name string, args []any) {
 		}
 		n["function_name"] = "quantile_disc" // a value from the data, as Trino's is
 	}
+}
+
+// countIf makes count_if(x) count(nullif(x, false)): Trino's count_if is
+// 0 over no rows or only NULLs, where DuckDB's is NULL. n is a FUNCTION
+// or WINDOW node.
+func countIf(n node, args []any) {
+	if len(args) != 1 {
+		return
+	}
+	loc := n["query_location"]
+	n["function_name"] = "count"
+	n["children"] = []any{call("nullif", loc, args[0], constant(false, "BOOLEAN", loc))}
 }
 
 // rename points a call at another function or at a Prelude macro; the

@@ -217,6 +217,8 @@ func (r *rewriter) expr(n node) any {
 				n["function_name"] = to
 			} else if name == "approx_distinct" || name == "approx_percentile" {
 				r.approx(n, name, args)
+			} else if name == "count_if" {
+				countIf(n, args)
 			}
 		}
 	case "COMPARISON":
