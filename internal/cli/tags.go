@@ -260,6 +260,9 @@ func runTagsCheck(ctx context.Context, p tagsCheckParams, stdout io.Writer) erro
 	var out []finding
 	for _, res := range resources {
 		for _, v := range sch.Check(schema.Resource{ARN: res.arn, Tags: res.tags}) {
+			if v.Grace > 0 && !res.created.IsZero() && p.when.Before(res.created.Add(v.Grace)) {
+				continue // created recently: its rule's grace has not run out
+			}
 			f := finding{Violation: v}
 			cause := res.set
 			if iv, ok := res.cause(v); ok {
@@ -315,6 +318,7 @@ type tagState struct {
 	set     cause            // the call that made the current tag set
 	current map[string]cause // key -> the call that set its current value
 	ended   map[string]cause // key -> the last call that removed it
+	created time.Time        // its last creation, zero when not seen
 }
 
 // cause returns the call that explains v: the one that set the offending
@@ -364,6 +368,26 @@ func loadTagState(ctx context.Context, r *store.Reader, t time.Time) ([]*tagStat
 		return nil, err
 	}
 	rows.Close()
+	created, err := r.QueryContext(ctx, `SELECT arn, max(changed_at) FROM tag_changes
+		WHERE kind = 'create' AND changed_at <= ? GROUP BY arn`, t)
+	if err != nil {
+		return nil, fmt.Errorf("read tag inventory: %w", err)
+	}
+	defer created.Close()
+	for created.Next() {
+		var arn string
+		var at time.Time
+		if err := created.Scan(&arn, &at); err != nil {
+			return nil, fmt.Errorf("read tag inventory: %w", err)
+		}
+		if s := byARN[arn]; s != nil {
+			s.created = at
+		}
+	}
+	if err := created.Err(); err != nil {
+		return nil, err
+	}
+	created.Close()
 	ivs, err := r.QueryContext(ctx, `SELECT arn, "key", valid_from, valid_to,
 		coalesce(set_event_name, ''), coalesce(set_by, ''), coalesce(set_event_id, ''),
 		coalesce(ended_event_name, ''), coalesce(ended_by, ''), coalesce(ended_event_id, '')

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/trailbook/trailbook/internal/tags"
@@ -47,6 +48,9 @@ type Violation struct {
 	// resource's type: AWS refuses tagging calls that break the rule, so
 	// the tag was set some other way or before the policy.
 	Enforced bool
+	// Grace is how long after its creation a resource may fail the rule
+	// before it counts (the YAML rule's grace; 0 for AWS policies).
+	Grace time.Duration
 }
 
 func (v Violation) String() string {
@@ -61,7 +65,12 @@ type rule struct {
 	tagged bool // the resource must have at least one tag of its own
 	fold   bool // keys match in any case; no WrongKeyCase
 	keys   []keyRule
+	grace  time.Duration
 }
+
+// maxGrace bounds a rule's grace: a week is already longer than an
+// unlabelled resource should go unnoticed.
+const maxGrace = 7 * 24 * time.Hour
 
 // keyRule is what a rule says about one tag key.
 type keyRule struct {
@@ -156,12 +165,16 @@ func (s *Schema) Check(r Resource) []Violation {
 		if !ru.scope.match(r.ARN, typ, account, region) {
 			continue
 		}
+		first := len(out)
 		if ru.tagged && !ownTag(r.Tags) {
 			out = append(out, Violation{ARN: r.ARN, Code: Untagged, Rule: ru.id,
 				Message: "the resource has no tags"})
 		}
 		for i := range ru.keys {
 			out = ru.keys[i].check(out, ru.fold, r, typ, ascii)
+		}
+		for i := first; i < len(out); i++ {
+			out[i].Grace = ru.grace
 		}
 	}
 	slices.SortFunc(out, func(a, b Violation) int {

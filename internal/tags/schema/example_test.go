@@ -51,5 +51,5 @@ rules:
 	fmt.Println(err)
 	// Output:
 	// bad.yml:6:22: bad-regex: regex "^[a-z+@example\\.com$" of key "Owner": missing closing ]
-	// bad.yml:7:5: unknown-key: unknown key "severity" in a rule; want name, resources, accounts, regions, exclude, tagged, require, keys or case
+	// bad.yml:7:5: unknown-key: unknown key "severity" in a rule; want name, resources, accounts, regions, exclude, tagged, require, keys, case or grace
 }

@@ -6,12 +6,14 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/tools/txtar"
 
@@ -302,5 +304,25 @@ func compareEffective(t *testing.T, got, want []byte) {
 	}
 	if g, w := norm(got), norm(want); !reflect.DeepEqual(g, w) {
 		t.Errorf("effective policy differs:\n--- got\n%s--- want\n%s", got, want)
+	}
+}
+
+// TestGrace: a YAML rule's grace is carried by each of its violations;
+// AWS policies have none.
+func TestGrace(t *testing.T) {
+	s, err := Load([]File{
+		{Name: "a.yml", Data: []byte("version: 1\nrules:\n  - name: owned\n    require: [Owner]\n    tagged: true\n    grace: 90m\n  - name: named\n    require: [Name]\n")},
+		{Name: "p.json", Data: []byte(`{"tags": {"team": {"tag_key": {"@@assign": "Team"}, "report_required_tag_for": {"@@assign": ["ec2:instance"]}}}}`)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]time.Duration{}
+	for _, v := range s.Check(Resource{ARN: "arn:aws:ec2:us-east-1:111111111111:instance/i-1"}) {
+		got[v.Code+" "+v.Key] = v.Grace
+	}
+	want := map[string]time.Duration{"untagged ": 90 * time.Minute, "missing-key Owner": 90 * time.Minute, "missing-key Name": 0, "missing-key Team": 0}
+	if !maps.Equal(got, want) {
+		t.Errorf("grace by violation: got %v, want %v", got, want)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"regexp/syntax"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/trailbook/trailbook/internal/yamlpos"
 	"gopkg.in/yaml.v3"
@@ -306,6 +307,22 @@ func (d *ydec) rule(n *yaml.Node) *rule {
 			requireNode = v
 		case "keys":
 			keysNode = v
+		case "grace":
+			s, ok := d.str(v, "grace")
+			if !ok {
+				return
+			}
+			g, err := time.ParseDuration(s)
+			switch {
+			case err != nil:
+				d.errorf(v, CodeBadValue, "grace %q is not a duration such as 30m or 4h", s)
+			case g < 0:
+				d.errorf(v, CodeBadValue, "grace %q is negative", s)
+			case g > maxGrace:
+				d.errorf(v, CodeBadValue, "grace %q is longer than %s", s, maxGrace)
+			default:
+				r.grace = g
+			}
 		case "case":
 			s, ok := d.str(v, "case")
 			switch {
@@ -317,7 +334,7 @@ func (d *ydec) rule(n *yaml.Node) *rule {
 				d.errorf(v, CodeBadValue, "case %q is not exact or insensitive", s)
 			}
 		default:
-			d.errorf(k, CodeUnknownKey, "unknown key %q in a rule; want name, resources, accounts, regions, exclude, tagged, require, keys or case", key)
+			d.errorf(k, CodeUnknownKey, "unknown key %q in a rule; want name, resources, accounts, regions, exclude, tagged, require, keys, case or grace", key)
 		}
 	})
 	if !ok {
