@@ -90,6 +90,13 @@ func plain(x any) any {
 			m[fmt.Sprint(plain(k))] = plain(v)
 		}
 		return m
+	case duckdb.OrderedMap: // how MAP columns arrive
+		keys, vals := x.Keys(), x.Values()
+		m := make(map[string]any, len(keys))
+		for i, k := range keys {
+			m[fmt.Sprint(plain(k))] = plain(vals[i])
+		}
+		return m
 	case map[string]any:
 		m := make(map[string]any, len(x))
 		for k, v := range x {
