@@ -425,21 +425,7 @@ func runRunbookRun(ctx context.Context, p runbookRunParams, env Env) error {
 	snap := engine.StoreSnapshot{Conn: conn}
 	counts := map[string]int{}
 	failed := 0
-	for _, rec := range records {
-		res := cloudtrail.Decode(rec, cloudtrail.Options{})
-		if len(res.Events) != 1 {
-			continue
-		}
-		ev := &res.Events[0]
-		// The clock is the event's time, as a live daemon's would have
-		// been: cooldowns and TTLs run along the history, not from today.
-		plan, err := eng.Evaluate(ctx, ev, store.EventKey(ev), snap, ev.EventTime)
-		if err != nil {
-			return err
-		}
-		if len(plan.Runs) == 0 {
-			continue
-		}
+	apply := func(plan engine.Plan) error {
 		outs, err := run.Apply(ctx, plan)
 		if err != nil {
 			return err
@@ -454,6 +440,95 @@ func runRunbookRun(ctx context.Context, p runbookRunParams, env Env) error {
 				fmt.Fprintf(env.Stderr, "action %s failed: %s\n", o.Key, o.Error)
 			}
 		}
+		return nil
+	}
+	// Evaluations deferred to the end of a schema's grace are taken up
+	// when the history (or, at the end, today) reaches their time, each
+	// with the clock at that time.
+	var nextDue time.Time
+	noteDeferred := func(plan engine.Plan) {
+		for _, r := range plan.Runs {
+			if r.Decision == engine.Deferred && (nextDue.IsZero() || r.RecheckAt.Before(nextDue)) {
+				nextDue = r.RecheckAt
+			}
+		}
+	}
+	names := map[string]bool{}
+	for _, rb := range set.Runbooks {
+		names[rb.Name] = true
+	}
+	pending := func() error {
+		rest, err := st.DueDeferred(ctx, time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC))
+		if err != nil {
+			return err
+		}
+		nextDue = time.Time{}
+		for _, d := range rest {
+			if names[d.Runbook] {
+				nextDue = d.RecheckAt
+				break
+			}
+		}
+		return nil
+	}
+	takeDue := func(until time.Time) error {
+		if nextDue.IsZero() || until.Before(nextDue) {
+			return nil
+		}
+		due, err := st.DueDeferred(ctx, until)
+		if err != nil {
+			return err
+		}
+		for _, d := range due {
+			if !names[d.Runbook] {
+				continue // another runbook's (--runbook), or one no longer in the folder
+			}
+			res := cloudtrail.Decode(d.Record, cloudtrail.Options{})
+			if len(res.Events) != 1 {
+				return fmt.Errorf("deferred %s: the stored record does not decode", d.Runbook)
+			}
+			plan, err := eng.EvaluateRunbook(ctx, d.Runbook, &res.Events[0], d.EventKey, snap, d.RecheckAt)
+			if err != nil {
+				return err
+			}
+			if err := apply(plan); err != nil {
+				return err
+			}
+			if err := st.FinishDeferred(ctx, d.Runbook, d.EventKey, d.RecheckAt); err != nil {
+				return err
+			}
+		}
+		// What is left, deferred before this run or by it, comes later.
+		return pending()
+	}
+	if err := pending(); err != nil {
+		return err
+	}
+	for _, rec := range records {
+		res := cloudtrail.Decode(rec, cloudtrail.Options{})
+		if len(res.Events) != 1 {
+			continue
+		}
+		ev := &res.Events[0]
+		if err := takeDue(ev.EventTime); err != nil {
+			return err
+		}
+		// The clock is the event's time, as a live daemon's would have
+		// been: cooldowns and TTLs run along the history, not from today.
+		plan, err := eng.Evaluate(ctx, ev, store.EventKey(ev), snap, ev.EventTime)
+		if err != nil {
+			return err
+		}
+		if len(plan.Runs) == 0 {
+			continue
+		}
+		if err := apply(plan); err != nil {
+			return err
+		}
+		noteDeferred(plan)
+	}
+	if err := takeDue(time.Now().UTC()); err != nil {
+		return err
 	}
 	fmt.Fprintf(env.Stdout, "%d events evaluated\n", len(records))
 	for _, k := range slices.Sorted(maps.Keys(counts)) {

@@ -38,6 +38,9 @@ const (
 	Skipped  = "skipped"   // loop protection or cooldown kept it from running
 	Failed   = "error"     // a parameter, the query or the condition failed
 	NoMatch  = "no-match"  // the trigger did not match (only in explanations)
+	// Deferred: a resource the event created is within the grace of a
+	// schema rule it fails; evaluate the runbook again at Run.RecheckAt.
+	Deferred = "deferred"
 )
 
 // Snapshot is the store as the engine sees it. Implementations read one
@@ -124,6 +127,9 @@ type Plan struct {
 	// runbook runs on it.
 	Loop string `json:"loop,omitempty"`
 	Runs []Run  `json:"runs"` // one per triggered runbook, by name
+	// Record is the triggering CloudTrail record, for a deferred run to
+	// be evaluated again.
+	Record json.RawMessage `json:"-"`
 }
 
 // EventRef names the event a plan is for.
@@ -152,6 +158,12 @@ type Run struct {
 	Cached   bool             `json:"-"` // the rows came from the cache
 	// Dedup and CooldownUntil are what to record once the actions are
 	// carried out, when the runbook has a cooldown.
+	// RecheckAt is when a Deferred run is to be evaluated again.
+	RecheckAt time.Time `json:"recheck_at,omitzero"`
+	// Violations are how the resources the event touched fail the
+	// runbook's schema, for runbooks with one.
+	Violations []any `json:"violations,omitempty"`
+
 	Dedup         string          `json:"dedup,omitempty"`
 	CooldownUntil time.Time       `json:"cooldown_until,omitzero"`
 	Actions       []action.Action `json:"actions,omitempty"`
@@ -204,6 +216,7 @@ func (e *Engine) evaluate(ctx context.Context, ev *cloudtrail.Event, key string,
 	if err := json.Unmarshal(ev.JSON, &record); err != nil {
 		return p, fmt.Errorf("event %s: %w", ev.EventID.V, err)
 	}
+	p.Record = ev.JSON
 	p.Loop = e.loop(ev)
 	var effect *tags.Effect
 	for _, name := range names {
@@ -252,9 +265,10 @@ func (e *Engine) loop(ev *cloudtrail.Event) string {
 type vars struct {
 	event   map[string]any
 	params  map[string]any
-	rows    []map[string]any
-	now     time.Time
-	runbook map[string]string
+	rows       []map[string]any
+	violations []any
+	now        time.Time
+	runbook    map[string]string
 }
 
 func (v *vars) cel() map[string]any {
@@ -262,11 +276,15 @@ func (v *vars) cel() map[string]any {
 	for i, r := range v.rows {
 		rows[i] = r
 	}
-	return map[string]any{"event": v.event, "params": v.params, "rows": rows, "now": v.now, "runbook": v.runbook}
+	violations := v.violations
+	if violations == nil {
+		violations = []any{}
+	}
+	return map[string]any{"event": v.event, "params": v.params, "rows": rows, "now": v.now, "runbook": v.runbook, "violations": violations}
 }
 
 func (v *vars) template() map[string]any {
-	return map[string]any{"event": v.event, "params": v.params, "rows": v.rows, "now": v.now, "runbook": v.runbook}
+	return map[string]any{"event": v.event, "params": v.params, "rows": v.rows, "now": v.now, "runbook": v.runbook, "violations": v.violations}
 }
 
 func (e *Engine) run(ctx context.Context, rb *runbook.Runbook, ev *cloudtrail.Event, record map[string]any, key string, effect *tags.Effect, snap Snapshot, now time.Time, r *Run) {
@@ -286,6 +304,19 @@ func (e *Engine) run(ctx context.Context, rb *runbook.Runbook, ev *cloudtrail.Ev
 	}
 	if len(v.params) > 0 {
 		r.Params = v.params
+	}
+	if rb.Schema != nil {
+		vs, due, err := violations(ctx, rb, ev, effect, snap, now)
+		if err != nil {
+			fail("schema: %v", err)
+			return
+		}
+		if !due.IsZero() {
+			r.Decision, r.RecheckAt = Deferred, due
+			r.Reason = "a resource it created fails the schema within its grace; judged at " + due.Format(time.RFC3339)
+			return
+		}
+		v.violations, r.Violations = vs, vs
 	}
 	if rb.Cooldown > 0 {
 		if rb.Dedup != nil {

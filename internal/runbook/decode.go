@@ -1,9 +1,12 @@
 package runbook
 
 import (
+	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
 
+	"github.com/trailbook/trailbook/internal/tags/schema"
 	"gopkg.in/yaml.v3"
 )
 
@@ -16,7 +19,7 @@ const DefaultSeverity = "medium"
 // runbookKeys are the keys of a runbook, in the order the documentation
 // gives them.
 func runbookKeys() []string {
-	return []string{"name", "description", "owner", "severity", "mode", "trigger", "params", "query", "condition", "actions", "cooldown", "dedup", "tests"}
+	return []string{"name", "description", "owner", "severity", "mode", "trigger", "params", "schema", "query", "condition", "actions", "cooldown", "dedup", "tests"}
 }
 
 // reservedParams are the names a param may not take: the variables of
@@ -93,7 +96,10 @@ func (d *decoder) runbook() *Runbook {
 	if v := got["params"]; v != nil {
 		r.Params, params = d.params(v)
 	}
-	sc := scope{params: params}
+	if v := got["schema"]; v != nil {
+		d.schema(v, r)
+	}
+	sc := scope{params: params, noSchema: got["schema"] == nil}
 	if v := got["query"]; v != nil {
 		d.query(v, r, params)
 	}
@@ -155,4 +161,61 @@ func isParamName(s string) bool {
 		}
 	}
 	return s != ""
+}
+
+// schema decodes the schema key: a tag schema file, or a list of them
+// (Trailbook YAML or AWS tag policies, in order, parent policy first),
+// each a path relative to the runbook file. Their problems are reported
+// in the schema files themselves.
+func (d *decoder) schema(n *yaml.Node, r *Runbook) {
+	var paths []*yaml.Node
+	switch n.Kind {
+	case yaml.ScalarNode:
+		paths = []*yaml.Node{n}
+	case yaml.SequenceNode:
+		if len(n.Content) == 0 {
+			d.errorf(n, CodeBadValue, "schema is empty; give a tag schema file or a list of them")
+			return
+		}
+		paths = n.Content
+	default:
+		d.errorf(n, CodeWrongType, "schema must be a file name or a list of them, not %s", kindOf(n))
+		return
+	}
+	var files []schema.File
+	for _, p := range paths {
+		p = d.resolve(p)
+		if p == nil {
+			return
+		}
+		name, ok := d.nonEmpty(p, "schema")
+		if !ok {
+			return
+		}
+		full := filepath.FromSlash(name)
+		if !filepath.IsAbs(full) {
+			full = filepath.Join(filepath.Dir(d.file), full)
+		}
+		data, err := d.l.readFile(full)
+		if err != nil {
+			d.errorf(p, CodeBadValue, "cannot read schema %s: %v", name, err)
+			return
+		}
+		files = append(files, schema.File{Name: full, Data: data})
+		r.SchemaFiles = append(r.SchemaFiles, name)
+	}
+	s, err := schema.Load(files)
+	var list schema.ErrorList
+	switch {
+	case errors.As(err, &list):
+		d.l.errs = append(d.l.errs, list...)
+		return
+	case err != nil:
+		d.errorf(n, CodeBadValue, "schema: %v", err)
+		return
+	case s.Empty():
+		d.errorf(n, CodeBadValue, "the schema has no rules, so it finds nothing")
+		return
+	}
+	r.Schema = s
 }

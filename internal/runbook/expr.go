@@ -31,7 +31,10 @@ const (
 //   - rows: list(dyn), the query's rows, each a map by column name;
 //   - now: timestamp, the evaluation's clock;
 //   - runbook: map(string, string), the runbook's name, owner, severity
-//     and mode (see Runbook.Vars).
+//     and mode (see Runbook.Vars);
+//   - violations: list(dyn), how the resources the event touched fail the
+//     runbook's schema, each a map (see docs/runbooks.md); only in
+//     runbooks with a schema.
 //
 // Besides CEL's standard functions, it has optional types (event.?a.b)
 // and numeric comparisons across int, uint and double (JSON numbers are
@@ -45,6 +48,7 @@ func NewEnv() (*cel.Env, error) {
 		cel.Variable("rows", cel.ListType(cel.DynType)),
 		cel.Variable("now", cel.TimestampType),
 		cel.Variable("runbook", cel.MapType(cel.StringType, cel.StringType)),
+		cel.Variable("violations", cel.ListType(cel.DynType)),
 		cel.OptionalTypes(),
 		cel.CrossTypeNumericComparisons(true),
 		cel.DefaultUTCTimeZone(true),
@@ -87,9 +91,12 @@ type scope struct {
 	params []string // the params defined so far, in order
 	// inParams is set for a param's own expression.
 	inParams bool
-	// beforeQuery, when set, says why rows is not known: the expression
-	// is evaluated before the query runs.
+	// beforeQuery, when set, says why rows (and violations) are not
+	// known: the expression is evaluated before the query runs.
 	beforeQuery string
+	// noSchema is set in a runbook without a schema: violations is
+	// always empty there, so using it is a mistake.
+	noSchema bool
 }
 
 // expr compiles the CEL expression n, reporting its problems at their
@@ -212,8 +219,11 @@ func (d *decoder) checkRefs(n *yaml.Node, what string, a *celast.AST, sc scope) 
 		}
 		switch e.Kind() {
 		case celast.IdentKind:
-			if sc.beforeQuery != "" && global(e) == "rows" {
-				report(e, "rows is not known: %s", sc.beforeQuery)
+			switch g := global(e); {
+			case sc.beforeQuery != "" && (g == "rows" || g == "violations"):
+				report(e, "%s is not known: %s", g, sc.beforeQuery)
+			case sc.noSchema && g == "violations":
+				report(e, "violations needs a schema; give the runbook one (schema: FILE)")
 			}
 		case celast.SelectKind:
 			s := e.AsSelect()

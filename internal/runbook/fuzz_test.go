@@ -80,7 +80,7 @@ func FuzzLoad(f *testing.F) {
 			if !errors.As(err, &list) {
 				t.Fatalf("error %T %v is not an ErrorList", err, err)
 			}
-			checkErrors(t, files, list)
+			checkErrors(t, withReadFiles(files, list, readFile), list)
 			return
 		}
 		for _, r := range set.Runbooks {

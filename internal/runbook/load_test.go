@@ -9,6 +9,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -77,8 +78,23 @@ func loadErrors(t *testing.T, files []File, opts Options) string {
 	if !errors.As(err, &list) {
 		t.Fatalf("error %T is not an ErrorList: %v", err, err)
 	}
-	checkErrors(t, files, list)
+	checkErrors(t, withReadFiles(files, list, opts.ReadFile), list)
 	return err.Error() + "\n"
+}
+
+// withReadFiles adds to files those that readFile gives for the errors of
+// list in other files: a schema file's problems are reported in it.
+func withReadFiles(files []File, list ErrorList, readFile func(string) ([]byte, error)) []File {
+	out := slices.Clone(files)
+	for _, e := range list {
+		if readFile == nil || slices.ContainsFunc(out, func(f File) bool { return f.Name == e.File }) {
+			continue
+		}
+		if data, err := readFile(e.File); err == nil {
+			out = append(out, File{Name: e.File, Data: data})
+		}
+	}
+	return out
 }
 
 // archiveFiles are the YAML files of ar, to load, and a ReadFile over its
@@ -89,7 +105,9 @@ func archiveFiles(ar *txtar.Archive) ([]File, func(string) ([]byte, error)) {
 	for _, f := range ar.Files {
 		switch {
 		case f.Name == "errors":
-		case strings.HasSuffix(f.Name, ".yaml"), strings.HasSuffix(f.Name, ".yml"):
+		case (strings.HasSuffix(f.Name, ".yaml") || strings.HasSuffix(f.Name, ".yml")) && strings.Count(f.Name, "/") <= 1:
+			// A folder's runbooks, as LoadDir reads them: not those of
+			// its subfolders (schemas, events).
 			files = append(files, File{Name: f.Name, Data: f.Data})
 		default:
 			other[f.Name] = f.Data

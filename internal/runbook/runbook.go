@@ -13,6 +13,7 @@ import (
 	"cel.dev/cel-go/cel"
 
 	"github.com/trailbook/trailbook/internal/action/alert"
+	"github.com/trailbook/trailbook/internal/tags/schema"
 )
 
 // Modes of a runbook.
@@ -52,6 +53,12 @@ type Runbook struct {
 	// Params are evaluated in order over the event; each may use the ones
 	// before it.
 	Params []Param
+
+	// Schema, when set, is the tag schema the resources the event touched
+	// are checked against (the violations variable), loaded from
+	// SchemaFiles (as written, relative to File).
+	Schema      *schema.Schema
+	SchemaFiles []string
 
 	// Query is the Lake SQL, or "" for none. QuerySQL is the same query
 	// translated for DuckDB with its named parameters (:name) in

@@ -49,9 +49,12 @@ func TemplateFuncs() template.FuncMap {
 
 // TemplateKeys are the keys of the data templates are executed with:
 // .event (the record as JSON decodes it), .params, .rows, .now (the
-// evaluation's clock, a time.Time) and .runbook (Runbook.Vars). Load
-// reports a template that reads another key from the top.
-func TemplateKeys() []string { return []string{"event", "params", "rows", "now", "runbook"} }
+// evaluation's clock, a time.Time), .runbook (Runbook.Vars) and
+// .violations (as in CEL; empty without a schema). Load reports a
+// template that reads another key from the top.
+func TemplateKeys() []string {
+	return []string{"event", "params", "rows", "now", "runbook", "violations"}
+}
 
 // newTemplate is an empty template as runbook templates are made:
 // missing map keys give the zero value, the functions are TemplateFuncs.

@@ -20,11 +20,12 @@ const (
 	DecisionNoAction = "no-action" // the trigger matched and the condition did not hold
 	DecisionNoMatch  = "no-match"  // the trigger did not match the event
 	DecisionSkipped  = "skipped"   // loop protection or the cooldown held the runbook back
+	DecisionDeferred = "deferred"  // a resource it created is within its schema's grace: judged later
 )
 
 // Decisions are the decisions a test may expect.
 func Decisions() []string {
-	return []string{DecisionAct, DecisionNoAction, DecisionNoMatch, DecisionSkipped}
+	return []string{DecisionAct, DecisionNoAction, DecisionNoMatch, DecisionSkipped, DecisionDeferred}
 }
 
 // maxInflatedEvents bounds a gzipped file of test events once inflated.

@@ -43,6 +43,7 @@ func (r *Runner) Apply(ctx context.Context, plan engine.Plan) ([]action.Outcome,
 		data, err := json.Marshal(map[string]any{
 			"reason": run.Reason, "mode": run.Mode, "params": run.Params, "query": run.Query,
 			"args": run.Args, "row_count": run.RowCount, "rows": run.Rows, "event": plan.Event,
+			"violations": run.Violations, "recheck_at": run.RecheckAt,
 		})
 		if err != nil {
 			return outcomes, err
@@ -56,6 +57,12 @@ func (r *Runner) Apply(ctx context.Context, plan engine.Plan) ([]action.Outcome,
 				return outcomes, err
 			}
 			outcomes = append(outcomes, o)
+		}
+		if run.Decision == engine.Deferred {
+			if err := r.Store.Defer(ctx, store.Deferred{Runbook: run.Runbook, EventKey: plan.Event.Key, EventID: plan.Event.ID,
+				Record: plan.Record, RecheckAt: run.RecheckAt}); err != nil {
+				return outcomes, err
+			}
 		}
 		if run.Decision == engine.Act && !run.CooldownUntil.IsZero() {
 			if err := r.Store.StartCooldown(ctx, run.Runbook, run.Dedup, run.CooldownUntil); err != nil {

@@ -7,7 +7,7 @@ import (
 )
 
 // schemaVersion is the version of the schema this build writes.
-const schemaVersion = 3
+const schemaVersion = 4
 
 // migrations returns the schema steps; entry i moves version i to i+1.
 func migrations() []string {
@@ -126,6 +126,16 @@ func migrations() []string {
 	);
 	CREATE TABLE runbook_cooldowns (
 		runbook VARCHAR NOT NULL, dedup VARCHAR NOT NULL, until TIMESTAMP NOT NULL
+	);`,
+		// 3 -> 4: evaluations deferred to the end of a schema's grace.
+		`CREATE TABLE deferred_runs (
+		runbook VARCHAR NOT NULL,
+		event_key VARCHAR NOT NULL,    -- EventKey of the triggering event
+		event_id VARCHAR,
+		record JSON NOT NULL,          -- the triggering record, to evaluate again
+		recheck_at TIMESTAMP NOT NULL,
+		done_at TIMESTAMP,             -- NULL until evaluated again
+		PRIMARY KEY (runbook, event_key)
 	);`,
 	}
 }

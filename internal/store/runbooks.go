@@ -86,3 +86,52 @@ func (s *Store) StartCooldown(ctx context.Context, runbook, dedup string, until 
 	}
 	return nil
 }
+
+// Deferred is an evaluation put off to the end of a schema rule's grace.
+type Deferred struct {
+	Runbook, EventKey, EventID string
+	Record                     []byte // the triggering CloudTrail record
+	RecheckAt                  time.Time
+}
+
+// Defer records d. Deferring the same runbook and event again (the event
+// seen twice, a backfill run again) sets it pending anew: evaluating it
+// again is harmless, since its actions are claimed by key and apply once.
+func (s *Store) Defer(ctx context.Context, d Deferred) error {
+	if _, err := s.db.ExecContext(ctx, `INSERT INTO deferred_runs VALUES (?, ?, ?, ?, ?, NULL)
+		ON CONFLICT DO UPDATE SET recheck_at = excluded.recheck_at, done_at = NULL`,
+		d.Runbook, d.EventKey, d.EventID, string(d.Record), d.RecheckAt); err != nil {
+		return fmt.Errorf("defer %s: %w", d.Runbook, err)
+	}
+	return nil
+}
+
+// DueDeferred returns the deferred evaluations not yet done whose time
+// has come by now, oldest first.
+func (s *Store) DueDeferred(ctx context.Context, now time.Time) ([]Deferred, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT runbook, event_key, coalesce(event_id, ''), CAST(record AS VARCHAR), recheck_at
+		FROM deferred_runs WHERE done_at IS NULL AND recheck_at <= ? ORDER BY recheck_at, runbook, event_key`, now)
+	if err != nil {
+		return nil, fmt.Errorf("read deferred runs: %w", err)
+	}
+	defer rows.Close()
+	var out []Deferred
+	for rows.Next() {
+		var d Deferred
+		var rec string
+		if err := rows.Scan(&d.Runbook, &d.EventKey, &d.EventID, &rec, &d.RecheckAt); err != nil {
+			return nil, fmt.Errorf("read deferred runs: %w", err)
+		}
+		d.Record, d.RecheckAt = []byte(rec), d.RecheckAt.UTC()
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// FinishDeferred marks a deferred evaluation done.
+func (s *Store) FinishDeferred(ctx context.Context, runbook, eventKey string, now time.Time) error {
+	if _, err := s.db.ExecContext(ctx, `UPDATE deferred_runs SET done_at = ? WHERE runbook = ? AND event_key = ?`, now, runbook, eventKey); err != nil {
+		return fmt.Errorf("finish deferred %s: %w", runbook, err)
+	}
+	return nil
+}
