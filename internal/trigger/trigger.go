@@ -13,6 +13,7 @@ package trigger
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -52,12 +53,168 @@ func (m *Matcher) Copy() *Matcher {
 func (m *Matcher) Add(name, pattern string, envelope bool) error {
 	q := m.record
 	if envelope {
+		if recs, ok := OnRecord(pattern); ok {
+			// Matched on the record: no envelope to build.
+			for _, p := range recs {
+				if err := q.AddPattern(name, p); err != nil {
+					return fmt.Errorf("pattern of %s: %w", name, err)
+				}
+			}
+			return nil
+		}
 		q, m.hasEnvelope = m.envelope, true
 	}
 	if err := q.AddPattern(name, pattern); err != nil {
 		return fmt.Errorf("pattern of %s: %w", name, err)
 	}
 	return nil
+}
+
+// OnRecord rewrites an envelope pattern as the pattern on the record that
+// matches exactly the same records, when it can: each envelope field is
+// one the record carries (detail, account, region) or derives from
+// (source, detail-type), with plain string values for the derived ones.
+// Matching the record alone spares building and flattening an envelope
+// for every record. ok is false for patterns it cannot rewrite (time, id,
+// version or resources; matchers other than strings on source or
+// detail-type), which are matched on the envelope.
+func OnRecord(pattern string) (out []string, ok bool) {
+	var p map[string]any
+	if err := json.Unmarshal([]byte(pattern), &p); err != nil {
+		return nil, false
+	}
+	rec := map[string]any{}
+	if d, has := p["detail"]; has {
+		d, ok := d.(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		maps.Copy(rec, d)
+	}
+	// The envelope's own fields, as the record fields they come from.
+	derived := map[string]any{}
+	apiCalls := false
+	for k, v := range p {
+		switch k {
+		case "detail":
+		case "account":
+			derived["recipientAccountId"] = v
+		case "region":
+			derived["awsRegion"] = v
+		case "source":
+			vals, ok := stringList(v)
+			if !ok {
+				return nil, false
+			}
+			var srcs []any
+			for _, x := range vals {
+				svc, ok := strings.CutPrefix(x, "aws.")
+				if !ok || svc == "" {
+					return nil, false
+				}
+				// Envelope's source is aws. and the eventSource with any
+				// .amazonaws.com cut off.
+				srcs = append(srcs, svc+".amazonaws.com")
+				if !strings.HasSuffix(svc, ".amazonaws.com") {
+					srcs = append(srcs, svc)
+				}
+			}
+			derived["eventSource"] = srcs
+		case "detail-type":
+			vals, ok := stringList(v)
+			if !ok {
+				return nil, false
+			}
+			m, ok := eventTypeMatcher(vals)
+			if !ok {
+				return nil, false
+			}
+			if m != nil {
+				derived["eventType"] = m
+			} else {
+				apiCalls = true
+			}
+		default:
+			return nil, false // time, id, version, resources
+		}
+	}
+	for f, v := range derived {
+		if _, clash := rec[f]; clash {
+			return nil, false // the same field twice: both must hold, which one pattern cannot say
+		}
+		rec[f] = v
+	}
+	var recs []map[string]any
+	if apiCalls {
+		// API calls are the records of any eventType but the two others,
+		// or of none: two patterns, either of which matches.
+		if _, clash := rec["eventType"]; clash {
+			return nil, false
+		}
+		other := maps.Clone(rec)
+		rec["eventType"] = []any{map[string]any{"anything-but": []any{"AwsConsoleSignIn", "AwsServiceEvent"}}}
+		other["eventType"] = []any{map[string]any{"exists": false}}
+		recs = append(recs, rec, other)
+	} else {
+		recs = append(recs, rec)
+	}
+	for _, r := range recs {
+		b, err := json.Marshal(r)
+		if err != nil {
+			return nil, false
+		}
+		out = append(out, string(b))
+	}
+	return out, true
+}
+
+// stringList is v as a non-empty list of plain strings.
+func stringList(v any) ([]string, bool) {
+	l, ok := v.([]any)
+	if !ok || len(l) == 0 {
+		return nil, false
+	}
+	out := make([]string, len(l))
+	for i, x := range l {
+		if out[i], ok = x.(string); !ok {
+			return nil, false
+		}
+	}
+	return out, true
+}
+
+// eventTypeMatcher is the record's eventType matcher for a list of
+// detail-types, as Envelope derives them. m is nil for API calls alone
+// (the records of any other eventType, or of none: OnRecord's two
+// patterns). ok is false for a mix of API calls and the others, and for a
+// detail-type no CloudTrail record has: left to the envelope.
+func eventTypeMatcher(detailTypes []string) (m []any, ok bool) {
+	api, signin, service := false, false, false
+	for _, t := range detailTypes {
+		switch t {
+		case "AWS API Call via CloudTrail":
+			api = true
+		case "AWS Console Sign In via CloudTrail":
+			signin = true
+		case "AWS Service Event via CloudTrail":
+			service = true
+		default:
+			return nil, false
+		}
+	}
+	switch {
+	case api && (signin || service):
+		return nil, false
+	case api:
+		return nil, true
+	}
+	if signin {
+		m = append(m, "AwsConsoleSignIn")
+	}
+	if service {
+		m = append(m, "AwsServiceEvent")
+	}
+	return m, true
 }
 
 // Check reports whether pattern is one quamina accepts.
