@@ -212,6 +212,9 @@ func (e *Engine) EvaluateRunbook(ctx context.Context, name string, ev *cloudtrai
 func (e *Engine) evaluate(ctx context.Context, ev *cloudtrail.Event, key string, names []string, snap Snapshot, now time.Time) (Plan, error) {
 	now = now.UTC()
 	p := Plan{Event: EventRef{Key: key, ID: ev.EventID.V, Time: ev.EventTime.UTC(), Source: ev.EventSource.V, Name: ev.EventName, Actor: ev.UserIdentity.ARN.V}}
+	if len(names) == 0 {
+		return p, nil // most events: nothing to decode or decide
+	}
 	var record map[string]any
 	if err := json.Unmarshal(ev.JSON, &record); err != nil {
 		return p, fmt.Errorf("event %s: %w", ev.EventID.V, err)
