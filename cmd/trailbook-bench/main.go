@@ -2,10 +2,15 @@
 // data, in one run: it generates N synthetic events as .json.gz files,
 // ingests them with Trailbook and loads them with DuckDB's own read_json
 // (each in a child process, for its peak RSS), then times five query
-// shapes in-process over the store and over the raw files, and writes the
-// table to docs/benchmarks.md.
+// shapes in-process over the store and over the raw files, measures the
+// runbook engine over the store, and writes the tables to
+// docs/benchmarks.md.
 //
 //	go run ./cmd/trailbook-bench [--events 1000000] [--dir bench-data] [--out docs/benchmarks.md]
+//
+// With --only runbooks it measures only the runbook engine, over the
+// store a full run left in --dir, and prints its sections without
+// writing the report.
 package main
 
 import (
@@ -66,6 +71,13 @@ type config struct {
 	rawRuns int
 	// ingestRuns is how many times each ingest runs; the median counts.
 	ingestRuns int
+	// only is "" (everything) or "runbooks" (the runbook steps over the
+	// existing store, printed, not written).
+	only string
+	// runbooks is the shipped runbook folder.
+	runbooks string
+	// evalEvents and evalRuns size the events/s step.
+	evalEvents, evalRuns int
 }
 
 func run(ctx context.Context, args []string, log io.Writer) error {
@@ -78,8 +90,21 @@ func run(ctx context.Context, args []string, log io.Writer) error {
 	fs.IntVar(&c.runs, "runs", 21, "timed runs per query shape over the store")
 	fs.IntVar(&c.rawRuns, "raw-runs", 3, "timed runs per query shape over the raw files")
 	fs.IntVar(&c.ingestRuns, "ingest-runs", 3, "runs of each ingest, with and without the tag inventory")
+	fs.StringVar(&c.only, "only", "", "runbooks: measure only the runbook engine over the existing store and print it (the report is not written)")
+	fs.StringVar(&c.runbooks, "runbooks", "runbooks", "the shipped runbook folder")
+	fs.IntVar(&c.evalEvents, "eval-events", 50000, "stored events the events/s step evaluates")
+	fs.IntVar(&c.evalRuns, "eval-runs", 3, "timed passes of the events/s step over its events")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if c.only != "" && c.only != "runbooks" {
+		return fmt.Errorf("--only is %q; want runbooks", c.only)
+	}
+	if c.runs < 1 || c.evalRuns < 1 || c.evalEvents < 1 {
+		return errors.New("--runs, --eval-runs and --eval-events must be at least 1")
+	}
+	if c.only == "runbooks" {
+		return onlyRunbooks(ctx, c, log)
 	}
 	data := filepath.Join(c.dir, fmt.Sprintf("events-%d-seed-%d", c.events, c.seed))
 	if _, err := os.Stat(filepath.Join(data, "DONE")); err != nil {
@@ -196,6 +221,11 @@ func run(ctx context.Context, args []string, log io.Writer) error {
 		return err
 	}
 	if err := r.QueryRowContext(ctx, `SELECT count(DISTINCT arn) FROM tag_sets`).Scan(&rep.tagResources); err != nil {
+		return err
+	}
+	// 5. The runbook engine over the store.
+	rep.queryRuns = c.runs
+	if err := runbookSteps(ctx, r, c, &rep, log); err != nil {
 		return err
 	}
 	md := rep.markdown(machine())
@@ -411,6 +441,9 @@ type report struct {
 	tagSeedRows  int
 	tagChanges   int
 	tagResources int
+	queryCosts   []queryCost
+	queryRuns    int
+	throughput   throughput
 }
 
 // tagSeedQuery is issue 3's seed query, verbatim.
@@ -473,6 +506,7 @@ func (r report) markdown(machine string) string {
 	fmt.Fprintf(&b, "| `trailbook ingest --no-tag-inventory` (median of %d, alternating with the above) | %.1f s | %.0f | %.0f MiB |\n\n", r.ingestRuns, r.ingestNoTags.wall.Seconds(), noTagsRate, float64(r.ingestNoTags.maxRSS)/(1<<20))
 	fmt.Fprintf(&b, "Cost of the inventory: **%.0f%%** of ingest throughput (target: at most 20%%).\n\n", 100*(1-ingestRate/noTagsRate))
 	fmt.Fprintf(&b, "The seed query verbatim (`resources.tag.key = 'Environment' AND resources.tag.value = 'Production' AND eventTime > '2024-05-01' ORDER BY eventTime DESC LIMIT 50`): ")
-	fmt.Fprintf(&b, "**%s** median, %d rows (target: under 100 ms).\n", ms(r.tagSeed), r.tagSeedRows)
+	fmt.Fprintf(&b, "**%s** median, %d rows (target: under 100 ms).\n\n", ms(r.tagSeed), r.tagSeedRows)
+	b.WriteString(r.runbooksMarkdown())
 	return b.String()
 }
