@@ -22,7 +22,6 @@ import (
 	"github.com/trailbook/trailbook/internal/awslocal"
 	"github.com/trailbook/trailbook/internal/cloudtrail"
 	"github.com/trailbook/trailbook/internal/engine"
-	"github.com/trailbook/trailbook/internal/query"
 	"github.com/trailbook/trailbook/internal/runbook"
 	"github.com/trailbook/trailbook/internal/runner"
 	"github.com/trailbook/trailbook/internal/store"
@@ -370,33 +369,7 @@ func testRevert(t *testing.T, tc revertCase, rb string) {
 		t.Fatalf("decoded %d events of %d records; rejects %+v", len(res.Events), len(records), res.Rejects)
 	}
 	evs := res.Events
-	dir := t.TempDir()
-	st, err := store.Open(ctx, filepath.Join(dir, "s.duckdb"), store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	w, err := st.NewWriter(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Add(ctx, &store.File{Source: "test", Records: len(evs), Events: evs}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.Commit(ctx); err != nil {
-		t.Fatal(err)
-	}
-	w.Close()
-	conn, err := st.DB().Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	for _, q := range query.Prelude() {
-		if _, err := conn.ExecContext(ctx, q); err != nil {
-			t.Fatal(err)
-		}
-	}
+	st, conn := storeWith(ctx, t, evs)
 
 	aws := awslocal.New()
 	defer aws.Close()
@@ -409,7 +382,7 @@ func testRevert(t *testing.T, tc revertCase, rb string) {
 		t.Fatal(err)
 	}
 	cfg.Credentials = credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", "")
-	log, err := audit.Open(filepath.Join(dir, "audit.jsonl"), audit.Options{Mirror: st})
+	log, err := audit.Open(filepath.Join(t.TempDir(), "audit.jsonl"), audit.Options{Mirror: st})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -47,34 +47,7 @@ func TestEnforcedRevertReachesAWSOnce(t *testing.T) {
 		res := cloudtrail.Decode(raw, cloudtrail.Options{})
 		evs = append(evs, res.Events...)
 	}
-	dir := t.TempDir()
-	path := filepath.Join(dir, "s.duckdb")
-	st, err := store.Open(ctx, path, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	w, err := st.NewWriter(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Add(ctx, &store.File{Source: "test", Records: len(evs), Events: evs}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.Commit(ctx); err != nil {
-		t.Fatal(err)
-	}
-	w.Close()
-	conn, err := st.DB().Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	for _, q := range query.Prelude() {
-		if _, err := conn.ExecContext(ctx, q); err != nil {
-			t.Fatal(err)
-		}
-	}
+	st, conn := storeWith(ctx, t, evs)
 
 	aws := awslocal.New()
 	defer aws.Close()
@@ -86,7 +59,7 @@ func TestEnforcedRevertReachesAWSOnce(t *testing.T) {
 	cfg.Credentials = credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", "")
 	ex := awsact.New(cfg, awsact.Options{})
 
-	logPath := filepath.Join(dir, "audit.jsonl")
+	logPath := filepath.Join(t.TempDir(), "audit.jsonl")
 	log, err := audit.Open(logPath, audit.Options{Mirror: st})
 	if err != nil {
 		t.Fatal(err)
@@ -146,4 +119,38 @@ func TestEnforcedRevertReachesAWSOnce(t *testing.T) {
 	if !rep.OK() || rep.Entries != 6 {
 		t.Fatalf("audit: %d entries, problems %v", rep.Entries, rep.Problems)
 	}
+}
+
+// storeWith is a new store in a temporary folder holding evs, committed,
+// and a connection to it with the query prelude installed, as the
+// engine's snapshot reads through. Both close when t ends.
+func storeWith(ctx context.Context, t *testing.T, evs []cloudtrail.Event) (*store.Store, *sql.Conn) {
+	t.Helper()
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "s.duckdb"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	w, err := st.NewWriter(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Add(ctx, &store.File{Source: "test", Records: len(evs), Events: evs}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	conn, err := st.DB().Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	for _, q := range query.Prelude() {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return st, conn
 }
