@@ -266,8 +266,8 @@ func (e *Engine) loop(ev *cloudtrail.Event) string {
 
 // vars are the CEL and template variables of one evaluation.
 type vars struct {
-	event   map[string]any
-	params  map[string]any
+	event      map[string]any
+	params     map[string]any
 	rows       []map[string]any
 	violations []any
 	now        time.Time
