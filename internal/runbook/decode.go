@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/trailbook/trailbook/internal/tags/schema"
+	"github.com/trailbook/trailbook/internal/yamlpos"
 	"gopkg.in/yaml.v3"
 )
 
@@ -179,7 +180,7 @@ func (d *decoder) schema(n *yaml.Node, r *Runbook) {
 		}
 		paths = n.Content
 	default:
-		d.errorf(n, CodeWrongType, "schema must be a file name or a list of them, not %s", kindOf(n))
+		d.errorf(n, CodeWrongType, "schema must be a file name or a list of them, not %s", yamlpos.KindOf(n))
 		return
 	}
 	var files []schema.File

@@ -8,6 +8,7 @@ import (
 	"cel.dev/cel-go/cel"
 	celast "cel.dev/cel-go/common/ast"
 	"cel.dev/cel-go/common/types"
+	"github.com/trailbook/trailbook/internal/yamlpos"
 	"gopkg.in/yaml.v3"
 )
 
@@ -103,7 +104,7 @@ type scope struct {
 // place in the file. what names it in messages.
 func (d *decoder) expr(n *yaml.Node, what string, want result, sc scope) *Expr {
 	if n.Kind == yaml.MappingNode || n.Kind == yaml.SequenceNode {
-		d.errorf(n, CodeWrongType, "%s must be a CEL expression (a string), not %s; quote an expression that starts with [ or {", what, kindOf(n))
+		d.errorf(n, CodeWrongType, "%s must be a CEL expression (a string), not %s; quote an expression that starts with [ or {", what, yamlpos.KindOf(n))
 		return nil
 	}
 	src, ok := d.str(n, what)

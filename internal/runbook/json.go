@@ -8,6 +8,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/trailbook/trailbook/internal/yamlpos"
 	"gopkg.in/yaml.v3"
 )
 
@@ -53,7 +54,7 @@ func (d *decoder) toJSON(b *bytes.Buffer, n *yaml.Node, what string) bool {
 	case yaml.ScalarNode:
 		return d.scalarJSON(b, n)
 	}
-	d.errorf(n, CodeWrongType, "%s cannot hold %s", what, kindOf(n))
+	d.errorf(n, CodeWrongType, "%s cannot hold %s", what, yamlpos.KindOf(n))
 	return false
 }
 

@@ -9,6 +9,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/trailbook/trailbook/internal/trigger"
+	"github.com/trailbook/trailbook/internal/yamlpos"
 )
 
 // MinSchedule is the shortest schedule a trigger may have.
@@ -65,7 +66,7 @@ func (d *decoder) pattern(n *yaml.Node) (string, bool) {
 			return "", false
 		}
 	default:
-		d.errorf(n, CodeBadPattern, "the pattern must be a mapping or a string of JSON, not %s", kindOf(n))
+		d.errorf(n, CodeBadPattern, "the pattern must be a mapping or a string of JSON, not %s", yamlpos.KindOf(n))
 		return "", false
 	}
 	canon, v, err := canonicalJSON(raw)

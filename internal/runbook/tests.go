@@ -12,6 +12,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/trailbook/trailbook/internal/cloudtrail"
+	"github.com/trailbook/trailbook/internal/yamlpos"
 )
 
 // Decisions a test may expect.
@@ -113,7 +114,7 @@ func (d *decoder) test(n *yaml.Node, r *Runbook, names map[string]*yaml.Node) (T
 // cloudtrail decoder gives it: the record, unwrapped from its container.
 func (d *decoder) records(n *yaml.Node, what string, one bool) []json.RawMessage {
 	if n.Kind != yaml.MappingNode {
-		d.errorf(n, CodeBadTest, "%s must be a CloudTrail record (a mapping) or {file: path}, not %s", what, kindOf(n))
+		d.errorf(n, CodeBadTest, "%s must be a CloudTrail record (a mapping) or {file: path}, not %s", what, yamlpos.KindOf(n))
 		return nil
 	}
 	if len(n.Content) == 2 && n.Content[0].Kind == yaml.ScalarNode && n.Content[0].Value == "file" {
@@ -216,7 +217,7 @@ func (d *decoder) expect(n *yaml.Node, r *Runbook) Expect {
 			})
 		case "rows":
 			if v.Kind != yaml.ScalarNode || v.ShortTag() != "!!int" {
-				d.errorf(v, CodeWrongType, "rows must be a number, not %s", kindOf(v))
+				d.errorf(v, CodeWrongType, "rows must be a number, not %s", yamlpos.KindOf(v))
 				return
 			}
 			var rows int

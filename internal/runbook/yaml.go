@@ -162,35 +162,13 @@ func (d *decoder) reported(before int, code string) bool {
 	return false
 }
 
-func kindOf(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.DocumentNode:
-		return "a document"
-	case yaml.AliasNode:
-		return "an alias"
-	}
-	switch n.ShortTag() {
-	case "!!null":
-		return "null"
-	case "!!bool":
-		return "a boolean"
-	case "!!int", "!!float":
-		return "a number"
-	}
-	return "a string"
-}
-
 // pairs calls fn with each key of mapping n and its value, aliases
 // resolved. It reports repeated keys, merge keys and keys that are not
 // scalars instead of passing them on, and reports false when n is not a
 // mapping.
 func (d *decoder) pairs(n *yaml.Node, what string, fn func(k, v *yaml.Node)) bool {
 	if n.Kind != yaml.MappingNode {
-		d.errorf(n, CodeWrongType, "%s must be a mapping, not %s", what, kindOf(n))
+		d.errorf(n, CodeWrongType, "%s must be a mapping, not %s", what, yamlpos.KindOf(n))
 		return false
 	}
 	seen := map[string]*yaml.Node{}
@@ -204,7 +182,7 @@ func (d *decoder) pairs(n *yaml.Node, what string, fn func(k, v *yaml.Node)) boo
 			d.errorf(k, CodeUnsupported, "merge keys (<<) are not supported; alias the whole value instead")
 			continue
 		case k.Kind != yaml.ScalarNode:
-			d.errorf(k, CodeWrongType, "a key in %s must be a string, not %s", what, kindOf(k))
+			d.errorf(k, CodeWrongType, "a key in %s must be a string, not %s", what, yamlpos.KindOf(k))
 			continue
 		}
 		if prev, ok := seen[k.Value]; ok {
@@ -243,7 +221,7 @@ func (d *decoder) unknownKey(k *yaml.Node, what string, keys []string) {
 // written.
 func (d *decoder) str(n *yaml.Node, what string) (string, bool) {
 	if n.Kind != yaml.ScalarNode || n.ShortTag() == "!!null" {
-		d.errorf(n, CodeWrongType, "%s must be a string, not %s", what, kindOf(n))
+		d.errorf(n, CodeWrongType, "%s must be a string, not %s", what, yamlpos.KindOf(n))
 		return "", false
 	}
 	if strings.HasPrefix(n.Tag, "!") && !strings.HasPrefix(n.Tag, "!!") {
@@ -267,7 +245,7 @@ func (d *decoder) nonEmpty(n *yaml.Node, what string) (string, bool) {
 // reports false when n is not a list.
 func (d *decoder) list(n *yaml.Node, what string, fn func(i int, e *yaml.Node)) bool {
 	if n.Kind != yaml.SequenceNode {
-		d.errorf(n, CodeWrongType, "%s must be a list, not %s", what, kindOf(n))
+		d.errorf(n, CodeWrongType, "%s must be a list, not %s", what, yamlpos.KindOf(n))
 		return false
 	}
 	for i, e := range n.Content {
@@ -299,7 +277,7 @@ func (d *decoder) strList(n *yaml.Node, what string) ([]string, bool) {
 
 func (d *decoder) boolean(n *yaml.Node, what string) (bool, bool) {
 	if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!bool" {
-		d.errorf(n, CodeWrongType, "%s must be true or false, not %s", what, kindOf(n))
+		d.errorf(n, CodeWrongType, "%s must be true or false, not %s", what, yamlpos.KindOf(n))
 		return false, false
 	}
 	return strings.EqualFold(n.Value, "true"), true
@@ -309,7 +287,7 @@ func (d *decoder) boolean(n *yaml.Node, what string) (bool, bool) {
 // 1ns: no duration may be zero or negative).
 func (d *decoder) duration(n *yaml.Node, what string, least time.Duration) (time.Duration, bool) {
 	if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!str" {
-		d.errorf(n, CodeWrongType, "%s must be a duration such as 15m or 1h30m, not %s", what, kindOf(n))
+		d.errorf(n, CodeWrongType, "%s must be a duration such as 15m or 1h30m, not %s", what, yamlpos.KindOf(n))
 		return 0, false
 	}
 	v, err := time.ParseDuration(n.Value)

@@ -121,32 +121,12 @@ func (d *ydec) resolve(n *yaml.Node) *yaml.Node {
 	return n
 }
 
-func kindOf(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.DocumentNode:
-		return "a document"
-	}
-	switch n.ShortTag() {
-	case "!!null":
-		return "null"
-	case "!!bool":
-		return "a boolean"
-	case "!!int", "!!float":
-		return "a number"
-	}
-	return "a string"
-}
-
 // fields calls fn with each key of mapping n and its value. It reports
 // repeated keys, merge keys and keys that are not scalars instead of
 // passing them on, and reports false when n is not a mapping.
 func (d *ydec) fields(n *yaml.Node, what string, fn func(key string, k, v *yaml.Node)) bool {
 	if n.Kind != yaml.MappingNode {
-		d.errorf(n, CodeWrongType, "%s must be a mapping, not %s", what, kindOf(n))
+		d.errorf(n, CodeWrongType, "%s must be a mapping, not %s", what, yamlpos.KindOf(n))
 		return false
 	}
 	seen := map[string]*yaml.Node{}
@@ -160,7 +140,7 @@ func (d *ydec) fields(n *yaml.Node, what string, fn func(key string, k, v *yaml.
 			d.errorf(k, CodeUnsupported, "merge keys (<<) are not supported; alias the whole value instead")
 			continue
 		case k.Kind != yaml.ScalarNode:
-			d.errorf(k, CodeWrongType, "a key in %s must be a string, not %s", what, kindOf(k))
+			d.errorf(k, CodeWrongType, "a key in %s must be a string, not %s", what, yamlpos.KindOf(k))
 			continue
 		}
 		if prev, ok := seen[k.Value]; ok {
@@ -177,7 +157,7 @@ func (d *ydec) fields(n *yaml.Node, what string, fn func(key string, k, v *yaml.
 // written.
 func (d *ydec) str(n *yaml.Node, what string) (string, bool) {
 	if n.Kind != yaml.ScalarNode || n.ShortTag() == "!!null" {
-		d.errorf(n, CodeWrongType, "%s must be a string, not %s", what, kindOf(n))
+		d.errorf(n, CodeWrongType, "%s must be a string, not %s", what, yamlpos.KindOf(n))
 		return "", false
 	}
 	return n.Value, true
@@ -186,7 +166,7 @@ func (d *ydec) str(n *yaml.Node, what string) (string, bool) {
 // strList decodes a list of scalars, calling fn with each.
 func (d *ydec) strList(n *yaml.Node, what string, fn func(s string, n *yaml.Node)) {
 	if n.Kind != yaml.SequenceNode {
-		d.errorf(n, CodeWrongType, "%s must be a list, not %s", what, kindOf(n))
+		d.errorf(n, CodeWrongType, "%s must be a list, not %s", what, yamlpos.KindOf(n))
 		return
 	}
 	for _, e := range n.Content {
@@ -208,14 +188,14 @@ func (d *ydec) schema(n *yaml.Node) []*rule {
 			version = v
 			switch {
 			case v.Kind != yaml.ScalarNode || v.ShortTag() != "!!int":
-				d.errorf(v, CodeWrongType, "version must be a number, not %s", kindOf(v))
+				d.errorf(v, CodeWrongType, "version must be a number, not %s", yamlpos.KindOf(v))
 			case v.Value != "1":
 				d.errorf(v, CodeBadValue, "version %s is not supported; want 1", v.Value)
 			}
 		case "rules":
 			rules = v
 			if v.Kind != yaml.SequenceNode {
-				d.errorf(v, CodeWrongType, "rules must be a list, not %s", kindOf(v))
+				d.errorf(v, CodeWrongType, "rules must be a list, not %s", yamlpos.KindOf(v))
 				return
 			}
 			for _, e := range v.Content {
@@ -299,7 +279,7 @@ func (d *ydec) rule(n *yaml.Node) *rule {
 			d.exclude(v, &r.scope)
 		case "tagged":
 			if v.Kind != yaml.ScalarNode || v.ShortTag() != "!!bool" {
-				d.errorf(v, CodeWrongType, "tagged must be true or false, not %s", kindOf(v))
+				d.errorf(v, CodeWrongType, "tagged must be true or false, not %s", yamlpos.KindOf(v))
 				return
 			}
 			r.tagged = v.Value == "true"
