@@ -47,9 +47,7 @@ func violations(ctx context.Context, rb *runbook.Runbook, ev *cloudtrail.Event, 
 			changed[c.ARN][strings.ToLower(r.Key)] = true
 		}
 	}
-	arns := slices.Clone(effect.Touched)
-	slices.Sort(arns)
-	arns = slices.Compact(arns)
+	arns := effect.Touched // sorted, each once
 	check := func(arn string, t time.Time) ([]schema.Violation, error) {
 		rows, err := snap.Query(ctx, tagSetAtSQL, []any{arn, t.Format(time.RFC3339Nano), t.Format(time.RFC3339Nano)})
 		if err != nil {
@@ -70,8 +68,10 @@ func violations(ctx context.Context, rb *runbook.Runbook, ev *cloudtrail.Event, 
 		}
 		return rb.Schema.Check(res), nil
 	}
-	// The grace of the resources the event created.
+	// The grace of the resources the event created; their violations
+	// then, kept for when there is no grace to wait for.
 	var grace time.Duration
+	atEvent := map[string][]schema.Violation{}
 	for _, arn := range arns {
 		if !created[arn] || gone[arn] {
 			continue
@@ -80,6 +80,7 @@ func violations(ctx context.Context, rb *runbook.Runbook, ev *cloudtrail.Event, 
 		if err != nil {
 			return nil, time.Time{}, err
 		}
+		atEvent[arn] = vs
 		for _, v := range vs {
 			grace = max(grace, v.Grace)
 		}
@@ -92,13 +93,16 @@ func violations(ctx context.Context, rb *runbook.Runbook, ev *cloudtrail.Event, 
 		if gone[arn] {
 			continue
 		}
-		t := at
-		if created[arn] {
-			t = at.Add(grace)
-		}
-		vs, err := check(arn, t)
-		if err != nil {
-			return nil, time.Time{}, err
+		vs, seen := atEvent[arn]
+		if !seen || grace > 0 {
+			t := at
+			if created[arn] {
+				t = at.Add(grace)
+			}
+			var err error
+			if vs, err = check(arn, t); err != nil {
+				return nil, time.Time{}, err
+			}
 		}
 		for _, v := range vs {
 			// by_event: the event made this so, by setting or removing the
