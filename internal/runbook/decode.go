@@ -193,10 +193,7 @@ func (d *decoder) schema(n *yaml.Node, r *Runbook) {
 		if !ok {
 			return
 		}
-		full := filepath.FromSlash(name)
-		if !filepath.IsAbs(full) {
-			full = filepath.Join(filepath.Dir(d.file), full)
-		}
+		full := d.besideFile(name)
 		data, err := d.l.readFile(full)
 		if err != nil {
 			d.errorf(p, CodeBadValue, "cannot read schema %s: %v", name, err)
@@ -219,4 +216,14 @@ func (d *decoder) schema(n *yaml.Node, r *Runbook) {
 		return
 	}
 	r.Schema = s
+}
+
+// besideFile is the path of a file a runbook names (test events, schemas):
+// relative to the runbook file's directory, unless absolute.
+func (d *decoder) besideFile(name string) string {
+	full := filepath.FromSlash(name)
+	if !filepath.IsAbs(full) {
+		full = filepath.Join(filepath.Dir(d.file), full)
+	}
+	return full
 }

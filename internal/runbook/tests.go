@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -126,10 +125,7 @@ func (d *decoder) records(n *yaml.Node, what string, one bool) []json.RawMessage
 		if !ok {
 			return nil
 		}
-		full := filepath.FromSlash(path)
-		if !filepath.IsAbs(full) {
-			full = filepath.Join(filepath.Dir(d.file), full)
-		}
+		full := d.besideFile(path)
 		data, err := d.l.readFile(full)
 		switch {
 		case err != nil:
