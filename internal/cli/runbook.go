@@ -446,27 +446,19 @@ func runRunbookRun(ctx context.Context, p runbookRunParams, env Env) error {
 	// when the history (or, at the end, today) reaches their time, each
 	// with the clock at that time.
 	var nextDue time.Time
-	noteDeferred := func(plan engine.Plan) {
-		for _, r := range plan.Runs {
-			if r.Decision == engine.Deferred && (nextDue.IsZero() || r.RecheckAt.Before(nextDue)) {
-				nextDue = r.RecheckAt
-			}
-		}
-	}
 	names := map[string]bool{}
 	for _, rb := range set.Runbooks {
 		names[rb.Name] = true
 	}
 	pending := func() error {
-		rest, err := st.DueDeferred(ctx, time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC))
+		firsts, err := st.PendingDeferred(ctx)
 		if err != nil {
 			return err
 		}
 		nextDue = time.Time{}
-		for _, d := range rest {
-			if names[d.Runbook] {
-				nextDue = d.RecheckAt
-				break
+		for name, at := range firsts {
+			if names[name] && (nextDue.IsZero() || at.Before(nextDue)) {
+				nextDue = at
 			}
 		}
 		return nil
@@ -525,7 +517,11 @@ func runRunbookRun(ctx context.Context, p runbookRunParams, env Env) error {
 		if err := apply(plan); err != nil {
 			return err
 		}
-		noteDeferred(plan)
+		if slices.ContainsFunc(plan.Runs, func(r engine.Run) bool { return r.Decision == engine.Deferred }) {
+			if err := pending(); err != nil {
+				return err
+			}
+		}
 	}
 	if err := takeDue(time.Now().UTC()); err != nil {
 		return err

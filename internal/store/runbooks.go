@@ -128,6 +128,26 @@ func (s *Store) DueDeferred(ctx context.Context, now time.Time) ([]Deferred, err
 	return out, rows.Err()
 }
 
+// PendingDeferred is, for each runbook with deferred evaluations not yet
+// done, when the first of them is due.
+func (s *Store) PendingDeferred(ctx context.Context) (map[string]time.Time, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT runbook, min(recheck_at) FROM deferred_runs WHERE done_at IS NULL GROUP BY runbook`)
+	if err != nil {
+		return nil, fmt.Errorf("read deferred runs: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]time.Time{}
+	for rows.Next() {
+		var name string
+		var at time.Time
+		if err := rows.Scan(&name, &at); err != nil {
+			return nil, fmt.Errorf("read deferred runs: %w", err)
+		}
+		out[name] = at.UTC()
+	}
+	return out, rows.Err()
+}
+
 // FinishDeferred marks a deferred evaluation done.
 func (s *Store) FinishDeferred(ctx context.Context, runbook, eventKey string, now time.Time) error {
 	if _, err := s.db.ExecContext(ctx, `UPDATE deferred_runs SET done_at = ? WHERE runbook = ? AND event_key = ?`, now, runbook, eventKey); err != nil {
