@@ -496,30 +496,40 @@ func runRunbookRun(ctx context.Context, p runbookRunParams, env Env) error {
 	if err := pending(); err != nil {
 		return err
 	}
-	for _, rec := range records {
-		res := cloudtrail.Decode(rec, cloudtrail.Options{})
-		if len(res.Events) != 1 {
-			continue
+	// Records are decoded and matched a chunk at a time, on every core;
+	// they are planned and applied one by one, in order.
+	for chunk := range slices.Chunk(records, 1024) {
+		evs := make([]cloudtrail.Event, 0, len(chunk))
+		for _, rec := range chunk {
+			if res := cloudtrail.Decode(rec, cloudtrail.Options{}); len(res.Events) == 1 {
+				evs = append(evs, res.Events[0])
+			}
 		}
-		ev := &res.Events[0]
-		if err := takeDue(ev.EventTime); err != nil {
-			return err
-		}
-		// The clock is the event's time, as a live daemon's would have
-		// been: cooldowns and TTLs run along the history, not from today.
-		plan, err := eng.Evaluate(ctx, ev, store.EventKey(ev), snap, ev.EventTime)
+		matched, err := eng.MatchBatch(evs)
 		if err != nil {
 			return err
 		}
-		if len(plan.Runs) == 0 {
-			continue
-		}
-		if err := apply(plan); err != nil {
-			return err
-		}
-		if slices.ContainsFunc(plan.Runs, func(r engine.Run) bool { return r.Decision == engine.Deferred }) {
-			if err := pending(); err != nil {
+		for i := range evs {
+			ev := &evs[i]
+			if err := takeDue(ev.EventTime); err != nil {
 				return err
+			}
+			// The clock is the event's time, as a live daemon's would have
+			// been: cooldowns and TTLs run along the history, not from today.
+			plan, err := eng.EvaluateMatched(ctx, ev, store.EventKey(ev), matched[i], snap, ev.EventTime)
+			if err != nil {
+				return err
+			}
+			if len(plan.Runs) == 0 {
+				continue
+			}
+			if err := apply(plan); err != nil {
+				return err
+			}
+			if slices.ContainsFunc(plan.Runs, func(r engine.Run) bool { return r.Decision == engine.Deferred }) {
+				if err := pending(); err != nil {
+					return err
+				}
 			}
 		}
 	}

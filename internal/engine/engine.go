@@ -16,8 +16,10 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"cel.dev/cel-go/common/types/ref"
@@ -85,11 +87,13 @@ type Options struct {
 
 // Engine evaluates one runbook set. It is safe for concurrent use.
 type Engine struct {
-	set     *runbook.Set
-	byName  map[string]*runbook.Runbook
-	opts    Options
-	mu      sync.Mutex
-	matcher *trigger.Matcher
+	set    *runbook.Set
+	byName map[string]*runbook.Runbook
+	opts   Options
+	// matchers hands each goroutine its own copy of the compiled
+	// triggers (a quamina matcher is not safe for concurrent use; its
+	// copies share the patterns).
+	matchers sync.Pool
 }
 
 // New compiles set's triggers.
@@ -107,7 +111,8 @@ func New(set *runbook.Set, opts Options) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{set: set, byName: map[string]*runbook.Runbook{}, opts: opts, matcher: m}
+	e := &Engine{set: set, byName: map[string]*runbook.Runbook{}, opts: opts}
+	e.matchers.New = func() any { return m.Copy() }
 	for _, rb := range set.Runbooks {
 		e.byName[rb.Name] = rb
 		if rb.Trigger.Pattern == "" {
@@ -169,11 +174,69 @@ type Run struct {
 	Actions       []action.Action `json:"actions,omitempty"`
 }
 
-// Matches returns the names of the runbooks whose triggers rec matches.
+// Matches returns the names of the runbooks whose triggers rec matches,
+// sorted.
 func (e *Engine) Matches(rec []byte) ([]string, error) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.matcher.Match(rec)
+	m := e.matchers.Get().(*trigger.Matcher)
+	defer e.matchers.Put(m)
+	return m.Match(rec)
+}
+
+// MatchBatch is Matches for each event of evs, spread over GOMAXPROCS
+// goroutines: out[i] is what Matches(evs[i].JSON) returns. Matching
+// depends on the record alone, so it may run ahead of and beside
+// planning; planning, which reads the store and cooldowns, stays in event
+// order (EvaluateMatched).
+func (e *Engine) MatchBatch(evs []cloudtrail.Event) ([][]string, error) {
+	out := make([][]string, len(evs))
+	workers := min(runtime.GOMAXPROCS(0), len(evs)/matchChunk+1)
+	if workers <= 1 {
+		for i := range evs {
+			var err error
+			if out[i], err = e.Matches(evs[i].JSON); err != nil {
+				return nil, fmt.Errorf("event %s: %w", evs[i].EventID.V, err)
+			}
+		}
+		return out, nil
+	}
+	var (
+		next atomic.Int64
+		wg   sync.WaitGroup
+		errs = make([]error, len(evs))
+	)
+	for range workers {
+		wg.Go(func() {
+			m := e.matchers.Get().(*trigger.Matcher)
+			defer e.matchers.Put(m)
+			for {
+				lo := int(next.Add(matchChunk)) - matchChunk
+				if lo >= len(evs) {
+					return
+				}
+				for i := lo; i < min(lo+matchChunk, len(evs)); i++ {
+					out[i], errs[i] = m.Match(evs[i].JSON)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			return nil, fmt.Errorf("event %s: %w", evs[i].EventID.V, err)
+		}
+	}
+	return out, nil
+}
+
+// matchChunk is how many events a MatchBatch worker takes at a time:
+// enough that handing them out costs nothing, few enough that the
+// workers finish together.
+const matchChunk = 16
+
+// EvaluateMatched is Evaluate with the trigger already matched: names
+// is what Matches or MatchBatch gave for ev.
+func (e *Engine) EvaluateMatched(ctx context.Context, ev *cloudtrail.Event, key string, names []string, snap Snapshot, now time.Time) (Plan, error) {
+	return e.evaluate(ctx, ev, key, names, snap, now)
 }
 
 // Evaluate plans what the runbooks do about ev at time now. ev.JSON must

@@ -64,7 +64,8 @@ func corpusEvents(t testing.TB) []cloudtrail.Event {
 }
 
 // TestPlansAreDeterministic evaluates every event of a store twice, with
-// two engines, and requires byte-identical plans.
+// two engines, one event at a time and in a batch, and requires
+// byte-identical plans.
 func TestPlansAreDeterministic(t *testing.T) {
 	ctx := context.Background()
 	set := shipped(t)
@@ -86,9 +87,22 @@ func TestPlansAreDeterministic(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// The second pass matches all events at once, on every core, as
+		// the daemon and runbook run do: it must plan the same.
+		var batch [][]string
+		if i == 1 {
+			if batch, err = eng.MatchBatch(evs); err != nil {
+				t.Fatal(err)
+			}
+		}
 		var b bytes.Buffer
 		for j := range evs {
-			p, err := eng.Evaluate(ctx, &evs[j], store.EventKey(&evs[j]), engine.StoreSnapshot{Conn: r}, now)
+			var p engine.Plan
+			if i == 0 {
+				p, err = eng.Evaluate(ctx, &evs[j], store.EventKey(&evs[j]), engine.StoreSnapshot{Conn: r}, now)
+			} else {
+				p, err = eng.EvaluateMatched(ctx, &evs[j], store.EventKey(&evs[j]), batch[j], engine.StoreSnapshot{Conn: r}, now)
+			}
 			if err != nil {
 				t.Fatal(err)
 			}
