@@ -149,7 +149,7 @@ func measureThroughput(ctx context.Context, r *store.Reader, set *runbook.Set, f
 		start := time.Now()
 		for _, evs := range decoded {
 			clock = clock.Add(2 * time.Minute) // a new commit: nothing cached is valid
-			names, err := eng.MatchBatch(evs) // the delivery, matched on every core
+			names, err := eng.MatchBatch(evs)  // the delivery, matched on every core
 			if err != nil {
 				return out, err
 			}
