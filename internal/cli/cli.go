@@ -90,6 +90,7 @@ Exit codes: 0 ok, 1 the input had problems (e.g. rejected records), 2 error.`,
 		newTagsCmd(env),
 		newAuditCmd(env),
 		newRunbookCmd(env),
+		newGateCmd(env),
 	)
 	return root
 }

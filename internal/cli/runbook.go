@@ -88,7 +88,10 @@ Exit codes: 0 no problems, 1 problems found, 2 error (DIR unreadable).`,
 			for _, rb := range set.Runbooks {
 				tests += len(rb.Tests)
 			}
-			fmt.Fprintf(env.Stdout, "%d runbooks, %d tests: no problems\n", len(set.Runbooks), tests)
+			for _, g := range set.Gates {
+				tests += len(g.Tests)
+			}
+			fmt.Fprintf(env.Stdout, "%d runbooks, %d gates, %d tests: no problems\n", len(set.Runbooks), len(set.Gates), tests)
 			return nil
 		},
 	}
@@ -148,7 +151,28 @@ func runRunbookTests(ctx context.Context, dir string, verbose bool, stdout, stde
 			fmt.Fprintf(stdout, "      run: %s\n", b)
 		}
 	}
-	fmt.Fprintf(stdout, "%d runbooks, %d tests, %d failed (%s)\n", len(set.Runbooks), len(results), failed, time.Since(start).Round(time.Millisecond))
+	gates, err := runbooktest.RunGates(ctx, set, scratch)
+	if err != nil {
+		return err
+	}
+	for _, r := range gates {
+		if r.Pass {
+			if verbose {
+				fmt.Fprintf(stdout, "ok    gate %s: %s\n", r.Gate, r.Test)
+			}
+			continue
+		}
+		failed++
+		fmt.Fprintf(stdout, "FAIL  gate %s: %s (%s:%d)\n", r.Gate, r.Test, r.Pos.File, r.Pos.Line)
+		for _, l := range strings.Split(r.Diff, "\n") {
+			fmt.Fprintf(stdout, "      %s\n", l)
+		}
+		if verbose && r.Err == nil {
+			b, _ := json.MarshalIndent(r.Decision, "      ", "  ")
+			fmt.Fprintf(stdout, "      decision: %s\n", b)
+		}
+	}
+	fmt.Fprintf(stdout, "%d runbooks, %d gates, %d tests, %d failed (%s)\n", len(set.Runbooks), len(set.Gates), len(results)+len(gates), failed, time.Since(start).Round(time.Millisecond))
 	if failed > 0 {
 		return &exitError{code: ExitFindings}
 	}

@@ -511,7 +511,7 @@ func (e *Engine) query(ctx context.Context, rb *runbook.Runbook, args []any, sna
 		return nil, false, err
 	}
 	if !ordered(rb.QuerySQL) {
-		canonicalOrder(rows)
+		SortRows(rows)
 	}
 	if c := e.opts.Cache; c != nil {
 		c.put(rb.QuerySQL, args, wm, rows)
@@ -524,9 +524,9 @@ func ordered(sql string) bool {
 	return strings.Contains(strings.ToUpper(sql), "ORDER BY")
 }
 
-// canonicalOrder sorts rows by their JSON encoding, so that a result set
+// SortRows sorts rows by their JSON encoding, so that a result set
 // DuckDB returns in any order is always listed the same way.
-func canonicalOrder(rows []map[string]any) {
+func SortRows(rows []map[string]any) {
 	keys := make([]string, len(rows))
 	for i, r := range rows {
 		b, _ := json.Marshal(r)

@@ -19,12 +19,6 @@ func Kinds() []string {
 	return []string{action.KindAlert, action.KindRevertTags, action.KindTag, action.KindQuarantine, action.KindGate}
 }
 
-// Gate states.
-const (
-	GateHalt = "halt"
-	GateSkip = "skip"
-)
-
 // Limits AWS puts on tags.
 const (
 	maxTagKeyChars = 128

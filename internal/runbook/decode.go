@@ -29,14 +29,10 @@ func reservedParams() []string {
 	return append([]string{"event", "rows", "now", "runbook", "params"}, BuiltinPlaceholders()...)
 }
 
-// runbook decodes the file as one runbook. It returns nil when the file
-// is not a mapping at all; otherwise a Runbook holding what decoded, its
-// problems reported.
-func (d *decoder) runbook() *Runbook {
-	root := d.parse("a runbook")
-	if root == nil {
-		return nil
-	}
+// runbook decodes the file's root as one runbook. It returns nil when
+// root is not a mapping at all; otherwise a Runbook holding what decoded,
+// its problems reported.
+func (d *decoder) runbook(root *yaml.Node) *Runbook {
 	r := &Runbook{File: d.file, Pos: d.pos(root), Severity: DefaultSeverity, Mode: DryRun}
 	got := map[string]*yaml.Node{}
 	keyOf := map[string]*yaml.Node{}

@@ -98,6 +98,9 @@ type scope struct {
 	// noSchema is set in a runbook without a schema: violations is
 	// always empty there, so using it is a mistake.
 	noSchema bool
+	// gate is set in a gate's check, which has rows, params and now, but
+	// no event, runbook or violations.
+	gate bool
 }
 
 // expr compiles the CEL expression n, reporting its problems at their
@@ -221,6 +224,8 @@ func (d *decoder) checkRefs(n *yaml.Node, what string, a *celast.AST, sc scope) 
 		switch e.Kind() {
 		case celast.IdentKind:
 			switch g := global(e); {
+			case sc.gate && (g == "event" || g == "runbook" || g == "violations"):
+				report(e, "a gate's check has no %s; it sees rows, params and now", g)
 			case sc.beforeQuery != "" && (g == "rows" || g == "violations"):
 				report(e, "%s is not known: %s", g, sc.beforeQuery)
 			case sc.noSchema && g == "violations":

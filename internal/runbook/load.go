@@ -41,6 +41,7 @@ type loader struct {
 	errs     ErrorList
 	channels map[string]bool // the names an alert may send to
 	names    map[string]Pos  // runbook names, where first defined
+	gates    map[string]Pos  // gate names, where first defined
 	fatal    error           // not a problem of the files: Load fails with it
 }
 
@@ -58,8 +59,9 @@ func (l *loader) readFile(name string) ([]byte, error) {
 }
 
 // Load parses and checks the files of a runbook folder, in order: each a
-// runbook, but for a channels file (see IsChannelsFile), which defines
-// the alert channels. It compiles every expression, parses every
+// runbook, or a gate's definition when its top level has the key gate,
+// but for a channels file (see IsChannelsFile), which defines the alert
+// channels. It compiles every expression, parses every
 // template, translates every query and reads every test's events, but
 // evaluates nothing.
 //
@@ -82,6 +84,7 @@ func Load(ctx context.Context, files []File, opts Options) (*Set, error) {
 		env:      env,
 		channels: map[string]bool{alert.TypeStdout: true, alert.TypeLog: true},
 		names:    map[string]Pos{},
+		gates:    map[string]Pos{},
 	}
 	set := &Set{Env: env}
 	channelsFile := ""
@@ -101,12 +104,20 @@ func Load(ctx context.Context, files []File, opts Options) (*Set, error) {
 		if IsChannelsFile(f.Name) {
 			continue
 		}
-		r := newDecoder(l, f).runbook()
+		d := newDecoder(l, f)
+		root := d.parse("a runbook or a gate")
+		if root == nil {
+			continue
+		}
+		if isGate(root) {
+			if g := d.gateDef(root); g != nil {
+				set.Gates = append(set.Gates, g)
+			}
+		} else if r := d.runbook(root); r != nil {
+			set.Runbooks = append(set.Runbooks, r)
+		}
 		if l.fatal != nil {
 			return nil, l.fatal
-		}
-		if r != nil {
-			set.Runbooks = append(set.Runbooks, r)
 		}
 	}
 	if err := ctx.Err(); err != nil {
@@ -117,6 +128,7 @@ func Load(ctx context.Context, files []File, opts Options) (*Set, error) {
 		return nil, l.errs
 	}
 	slices.SortFunc(set.Runbooks, func(a, b *Runbook) int { return strings.Compare(a.Name, b.Name) })
+	slices.SortFunc(set.Gates, func(a, b *Gate) int { return strings.Compare(a.Name, b.Name) })
 	return set, nil
 }
 

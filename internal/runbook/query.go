@@ -3,7 +3,6 @@ package runbook
 import (
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -20,12 +19,12 @@ func BuiltinPlaceholders() []string { return []string{"event_time", "event_id", 
 // query translates a runbook's Lake SQL into r.QuerySQL and r.QueryParams
 // and checks its placeholders against params.
 func (d *decoder) query(n *yaml.Node, r *Runbook, params []string) {
-	src, ok := d.nonEmpty(n, "query")
-	if !ok {
-		return
-	}
-	line, col := d.valuePos(n, 0)
-	r.Query, r.QueryPos = src, Pos{File: d.file, Line: line, Col: col}
+	r.Query, r.QueryPos, r.QuerySQL, r.QueryParams = d.translate(n, params, BuiltinPlaceholders())
+}
+
+// translateSQL translates src, the query n holds, reporting why it does
+// not translate at its place in n.
+func (d *decoder) translateSQL(n *yaml.Node, src string) (*lakesql.Query, bool) {
 	q, err := lakesql.Translate(d.l.ctx, d.l.opts.Conn, src, lakesql.Options{Tables: store.Tables(), TaggedEvents: store.TaggedEventsSQL})
 	if err != nil {
 		var le *lakesql.Error
@@ -37,19 +36,9 @@ func (d *decoder) query(n *yaml.Node, r *Runbook, params []string) {
 		default:
 			d.errorIn(n, le.Offset, CodeBadSQL, "%s: %s", le.Code, le.Msg)
 		}
-		return
+		return nil, false
 	}
-	known := append(slices.Clone(params), BuiltinPlaceholders()...)
-	for _, name := range q.Params {
-		if slices.Contains(known, name) {
-			continue
-		}
-		d.errorIn(n, placeholderOffset(q, name), CodeBadSQL, "unknown placeholder %s; want a param or %s", name, oneOf(BuiltinPlaceholders()))
-	}
-	for _, f := range unstable(src) {
-		d.errorIn(n, f.off, CodeNondeterministic, "%s", f.msg)
-	}
-	r.QuerySQL, r.QueryParams = q.SQL, slices.Clone(q.Params)
+	return q, true
 }
 
 // placeholderOffset is the byte offset in the query of the first use of

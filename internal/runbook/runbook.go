@@ -30,6 +30,8 @@ var severities = []string{"info", "low", "medium", "high", "critical"}
 // share between goroutines.
 type Set struct {
 	Runbooks []*Runbook
+	// Gates are the opt-out gates the folder defines, sorted by name.
+	Gates    []*Gate
 	Channels []alert.Channel
 	// Env is the CEL environment the programs were compiled in (NewEnv),
 	// for programs made later to see the same variables.

@@ -99,10 +99,14 @@ func (d *decoder) template(n *yaml.Node, name, what string, params []string) *te
 		return t // empty text: renders ""
 	}
 	bad := false
+	keys := TemplateKeys()
+	if d.gateDoc {
+		keys = GateTemplateKeys()
+	}
 	walkFields(t.Root, true, func(pos int, path []string) {
 		switch {
-		case !slices.Contains(TemplateKeys(), path[0]):
-			d.errorIn(n, pos, CodeBadTemplate, "%s: .%s is not known; want %s", what, path[0], oneOf(dotted(TemplateKeys())))
+		case !slices.Contains(keys, path[0]):
+			d.errorIn(n, pos, CodeBadTemplate, "%s: .%s is not known; want %s", what, path[0], oneOf(dotted(keys)))
 		case len(path) < 2:
 			return
 		case path[0] == "params" && !slices.Contains(params, path[1]):

@@ -39,6 +39,9 @@ type decoder struct {
 	actionsComplete bool
 	// scheduled is set when the trigger has a schedule, even a bad one.
 	scheduled bool
+	// gateDoc is set while decoding a gate's templates, which have other
+	// keys than a runbook's.
+	gateDoc bool
 }
 
 func newDecoder(l *loader, f File) *decoder {

@@ -7,7 +7,7 @@ import (
 )
 
 // schemaVersion is the version of the schema this build writes.
-const schemaVersion = 4
+const schemaVersion = 5
 
 // migrations returns the schema steps; entry i moves version i to i+1.
 func migrations() []string {
@@ -136,6 +136,16 @@ func migrations() []string {
 		recheck_at TIMESTAMP NOT NULL,
 		done_at TIMESTAMP,             -- NULL until evaluated again
 		PRIMARY KEY (runbook, event_key)
+	);`,
+		// 4 -> 5: opt-out gates' check results, reused while the store
+		// holds the same events (see gate.Checker).
+		`CREATE TABLE gate_check_cache (
+		gate VARCHAR NOT NULL,
+		"key" VARCHAR NOT NULL,        -- SHA-256 of the definition, params and the last reopening
+		watermark BIGINT NOT NULL,     -- the store's when the checks ran
+		checked_at TIMESTAMP NOT NULL,
+		result JSON NOT NULL,
+		PRIMARY KEY (gate, "key")
 	);`,
 	}
 }

@@ -155,3 +155,53 @@ func (s *Store) FinishDeferred(ctx context.Context, runbook, eventKey string, no
 	}
 	return nil
 }
+
+// GateStates returns the state changes of gate (every gate when gate is
+// ""), in the order they were set.
+func (s *Store) GateStates(ctx context.Context, gate string) ([]GateState, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT gate, state, reason, set_at, until, set_by, coalesce(runbook, ''), coalesce(event_id, ''), coalesce(action_key, '')
+		FROM gate_states WHERE ? = '' OR gate = ? ORDER BY set_at, rowid`, gate, gate)
+	if err != nil {
+		return nil, fmt.Errorf("read gate states: %w", err)
+	}
+	defer rows.Close()
+	var out []GateState
+	for rows.Next() {
+		var g GateState
+		var until sql.NullTime
+		if err := rows.Scan(&g.Gate, &g.State, &g.Reason, &g.SetAt, &until, &g.SetBy, &g.Runbook, &g.EventID, &g.ActionKey); err != nil {
+			return nil, fmt.Errorf("read gate states: %w", err)
+		}
+		g.SetAt = g.SetAt.UTC()
+		if until.Valid {
+			g.Until = until.Time.UTC()
+		}
+		out = append(out, g)
+	}
+	return out, rows.Err()
+}
+
+// CachedGateCheck returns the result stored under gate and key when it
+// was computed at watermark, and when.
+func (s *Store) CachedGateCheck(ctx context.Context, gate, key string, watermark int64) (result []byte, at time.Time, ok bool, err error) {
+	err = s.db.QueryRowContext(ctx, `SELECT CAST(result AS VARCHAR), checked_at FROM gate_check_cache WHERE gate = ? AND "key" = ? AND watermark = ?`,
+		gate, key, watermark).Scan(&result, &at)
+	switch {
+	case err == sql.ErrNoRows:
+		return nil, time.Time{}, false, nil
+	case err != nil:
+		return nil, time.Time{}, false, fmt.Errorf("read gate cache: %w", err)
+	}
+	return result, at.UTC(), true, nil
+}
+
+// PutGateCheck stores result under gate and key, computed at watermark
+// and time at, in place of what was there.
+func (s *Store) PutGateCheck(ctx context.Context, gate, key string, watermark int64, at time.Time, result []byte) error {
+	if _, err := s.db.ExecContext(ctx, `INSERT INTO gate_check_cache VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT DO UPDATE SET watermark = excluded.watermark, checked_at = excluded.checked_at, result = excluded.result`,
+		gate, key, watermark, at, string(result)); err != nil {
+		return fmt.Errorf("write gate cache: %w", err)
+	}
+	return nil
+}

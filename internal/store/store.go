@@ -11,7 +11,9 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"strings"
 	"sync"
+	"time"
 
 	"github.com/duckdb/duckdb-go/v2"
 )
@@ -41,6 +43,10 @@ type Options struct {
 	MemoryLimit string
 	// Threads is DuckDB's thread count. Zero means 2.
 	Threads int
+	// WaitLock is how long Open waits for another process that has the
+	// file open to close it (DuckDB allows one writing process); zero
+	// means it fails at once.
+	WaitLock time.Duration
 }
 
 // Store is an open read-write event store. Its methods are safe for
@@ -74,6 +80,17 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	// zstd codec for strings, and DuckDB would store eventJson raw.
 	q.Set("storage_compatibility_version", "latest")
 	db, err := openDB(path + "?" + q.Encode())
+	for wait := 5 * time.Millisecond; err != nil && isLocked(err) && opts.WaitLock > 0; wait = min(2*wait, 200*time.Millisecond) {
+		if opts.WaitLock -= wait; opts.WaitLock < 0 {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("open store %s: %w", path, ctx.Err())
+		case <-time.After(wait):
+		}
+		db, err = openDB(path + "?" + q.Encode())
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
@@ -87,6 +104,12 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	return s, nil
+}
+
+// isLocked reports whether err is DuckDB refusing a file another process
+// holds open.
+func isLocked(err error) bool {
+	return strings.Contains(err.Error(), "Could not set lock on file")
 }
 
 func openDB(dsn string) (*sql.DB, error) {
@@ -125,6 +148,10 @@ type ReaderOptions struct {
 	Prelude []string
 	// Threads is DuckDB's thread count. Zero means 2.
 	Threads int
+	// WaitLock is how long Open waits for another process that has the
+	// file open to close it (DuckDB allows one writing process); zero
+	// means it fails at once.
+	WaitLock time.Duration
 }
 
 // OpenReader opens the database at path read-only and locks it down. The
