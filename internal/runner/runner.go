@@ -98,10 +98,13 @@ func (r *Runner) apply(ctx context.Context, plan engine.Plan, a action.Action, n
 	return o, nil
 }
 
-// execute hands a to its executor when it is enforced (or an alert that
-// is sent in either mode), and plans it otherwise.
+// execute hands a to its executor when it is enforced, an alert that is
+// sent in either mode, or a gate, and plans it otherwise. A gate is
+// Trailbook's own state, not the world's: closing one in a dry run is
+// what lets pipelines stop on what a runbook saw before anyone trusts it
+// to act on AWS, and a reopening undoes it.
 func (r *Runner) execute(ctx context.Context, a action.Action) action.Outcome {
-	send := a.Enforce || (a.Kind == action.KindAlert && r.Alerts)
+	send := a.Enforce || (a.Kind == action.KindAlert && r.Alerts) || a.Kind == action.KindGate
 	if !send {
 		return action.Outcome{Key: a.Key, Status: action.StatusPlanned, Detail: "dry run: " + a.Reason}
 	}
