@@ -90,20 +90,20 @@ func run(ctx context.Context, args []string, log io.Writer) error {
 	fs.IntVar(&c.runs, "runs", 21, "timed runs per query shape over the store")
 	fs.IntVar(&c.rawRuns, "raw-runs", 3, "timed runs per query shape over the raw files")
 	fs.IntVar(&c.ingestRuns, "ingest-runs", 3, "runs of each ingest, with and without the tag inventory")
-	fs.StringVar(&c.only, "only", "", "runbooks: measure only the runbook engine over the existing store and print it (the report is not written)")
+	fs.StringVar(&c.only, "only", "", "runbooks or gates: measure only the runbook engine or the gates over the existing store and print it (the report is not written)")
 	fs.StringVar(&c.runbooks, "runbooks", "runbooks", "the shipped runbook folder")
 	fs.IntVar(&c.evalEvents, "eval-events", 50000, "stored events the events/s step evaluates")
 	fs.IntVar(&c.evalRuns, "eval-runs", 3, "timed passes of the events/s step over its events")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if c.only != "" && c.only != "runbooks" {
-		return fmt.Errorf("--only is %q; want runbooks", c.only)
+	if c.only != "" && c.only != "runbooks" && c.only != "gates" {
+		return fmt.Errorf("--only is %q; want runbooks or gates", c.only)
 	}
 	if c.runs < 1 || c.evalRuns < 1 || c.evalEvents < 1 {
 		return errors.New("--runs, --eval-runs and --eval-events must be at least 1")
 	}
-	if c.only == "runbooks" {
+	if c.only != "" {
 		return onlyRunbooks(ctx, c, log)
 	}
 	data := filepath.Join(c.dir, fmt.Sprintf("events-%d-seed-%d", c.events, c.seed))
@@ -226,6 +226,10 @@ func run(ctx context.Context, args []string, log io.Writer) error {
 	// 5. The runbook engine over the store.
 	rep.queryRuns = c.runs
 	if err := runbookSteps(ctx, r, c, &rep, log); err != nil {
+		return err
+	}
+	// 6. Gates, over a copy of the store.
+	if err := gateSteps(ctx, db, c, &rep, log); err != nil {
 		return err
 	}
 	md := rep.markdown(machine())
@@ -444,6 +448,7 @@ type report struct {
 	queryCosts   []queryCost
 	queryRuns    int
 	throughput   throughput
+	gates        gateBench
 }
 
 // tagSeedQuery is issue 3's seed query, verbatim.
@@ -508,5 +513,6 @@ func (r report) markdown(machine string) string {
 	fmt.Fprintf(&b, "The seed query verbatim (`resources.tag.key = 'Environment' AND resources.tag.value = 'Production' AND eventTime > '2024-05-01' ORDER BY eventTime DESC LIMIT 50`): ")
 	fmt.Fprintf(&b, "**%s** median, %d rows (target: under 100 ms).\n\n", ms(r.tagSeed), r.tagSeedRows)
 	b.WriteString(r.runbooksMarkdown())
+	b.WriteString(r.gatesMarkdown())
 	return b.String()
 }

@@ -373,10 +373,18 @@ func onlyRunbooks(ctx context.Context, c config, log io.Writer) error {
 	if err := r.QueryRowContext(ctx, `SELECT count(*) FROM events`).Scan(&rep.events); err != nil {
 		return err
 	}
+	fmt.Fprintf(log, "\nMachine: %s. Store: %s, %d events. Not written to %s (--only).\n\n", machine(), db, rep.events, c.out)
+	if c.only == "gates" {
+		r.Close() // the gate steps open a copy read-write
+		if err := gateSteps(ctx, db, c, &rep, log); err != nil {
+			return err
+		}
+		fmt.Fprint(log, rep.gatesMarkdown())
+		return nil
+	}
 	if err := runbookSteps(ctx, r, c, &rep, log); err != nil {
 		return err
 	}
-	fmt.Fprintf(log, "\nMachine: %s. Store: %s, %d events. Not written to %s (--only).\n\n", machine(), db, rep.events, c.out)
 	fmt.Fprint(log, rep.runbooksMarkdown())
 	return nil
 }
