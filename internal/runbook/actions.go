@@ -274,6 +274,7 @@ func (d *decoder) gate(n *yaml.Node, sc scope) *GateSpec {
 					return
 				}
 				s.Name = g
+				d.l.gateRefs = append(d.l.gateRefs, gateRef{name: g, pos: d.pos(v)})
 			}
 		case "state":
 			state = v

@@ -24,6 +24,7 @@ const (
 	CodeBadTemplate      = "bad-template"     // a Go template that does not parse
 	CodeBadChannel       = "bad-channel"      // an alert channel alert.Validate refuses
 	CodeUnknownChannel   = "unknown-channel"  // an alert to a channel neither defined nor built in
+	CodeUnknownGate      = "unknown-gate"     // a gate action naming a gate the folder, which defines gates, does not
 	CodeNondeterministic = "nondeterministic" // a query whose rows could differ between two runs over the same data
 	CodeBadTest          = "bad-test"         // a test whose event is missing or not a CloudTrail record, or a bad expect
 	CodeMissingTests     = "missing-tests"    // a runbook without tests

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -14,6 +15,12 @@ import (
 	"github.com/trailbook/trailbook/internal/action/alert"
 	"github.com/trailbook/trailbook/internal/lakesql"
 )
+
+// gateRef is a gate action's gate name, where it is written.
+type gateRef struct {
+	name string
+	pos  Pos
+}
 
 // File is one file of a runbook folder.
 type File struct {
@@ -42,6 +49,7 @@ type loader struct {
 	channels map[string]bool // the names an alert may send to
 	names    map[string]Pos  // runbook names, where first defined
 	gates    map[string]Pos  // gate names, where first defined
+	gateRefs []gateRef       // the gates runbooks' gate actions name
 	fatal    error           // not a problem of the files: Load fails with it
 }
 
@@ -122,6 +130,21 @@ func Load(ctx context.Context, files []File, opts Options) (*Set, error) {
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("load runbooks: %w", err)
+	}
+	// A folder that defines gates defines those its runbooks close: a
+	// name it does not define is a typo. (A folder without gates closes
+	// gates defined elsewhere.)
+	if len(l.gates) > 0 {
+		defined := slices.Sorted(maps.Keys(l.gates))
+		for _, r := range l.gateRefs {
+			if _, ok := l.gates[r.name]; !ok {
+				msg := fmt.Sprintf("no gate %s is defined in this folder; it defines %s", r.name, strings.Join(defined, ", "))
+				if s := suggest(r.name, defined); s != "" {
+					msg = fmt.Sprintf("no gate %s is defined in this folder; did you mean %s?", r.name, s)
+				}
+				l.errs = append(l.errs, &Error{File: r.pos.File, Line: r.pos.Line, Col: r.pos.Col, Code: CodeUnknownGate, Msg: msg})
+			}
+		}
 	}
 	if len(l.errs) > 0 {
 		l.errs = sortErrors(l.errs)

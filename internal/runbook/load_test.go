@@ -193,7 +193,7 @@ func knownCode(code string) bool {
 	switch code {
 	case CodeSyntax, CodeUnknownKey, CodeWrongType, CodeMissingField, CodeBadValue, CodeDuplicate,
 		CodeUnsupported, CodeBadPattern, CodeBadSQL, CodeBadCEL, CodeBadTemplate, CodeBadChannel,
-		CodeUnknownChannel, CodeNondeterministic, CodeBadTest, CodeMissingTests, CodeTooLarge:
+		CodeUnknownChannel, CodeUnknownGate, CodeNondeterministic, CodeBadTest, CodeMissingTests, CodeTooLarge:
 		return true
 	}
 	return false
