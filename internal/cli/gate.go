@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -48,9 +49,27 @@ type gateParams struct {
 	noCache                                      bool
 }
 
-func gateFlags(cmd *cobra.Command, p *gateParams) {
+func gateFlags(cmd *cobra.Command, p *gateParams, env Env) {
 	dbFlag(cmd, &p.db)
-	cmd.Flags().StringVar(&p.dir, "dir", defaultRunbooks, "the folder holding the gate definitions")
+	cmd.Flags().StringVar(&p.dir, "dir", "", "the folder holding the gate definitions (default $TRAILBOOK_RUNBOOKS, else runbooks)")
+	cmd.PreRunE = chainPreRun(cmd.PreRunE, func() error {
+		if p.dir == "" {
+			p.dir = cmp.Or(env.Getenv("TRAILBOOK_RUNBOOKS"), defaultRunbooks)
+		}
+		return nil
+	})
+}
+
+// chainPreRun runs then after first.
+func chainPreRun(first func(*cobra.Command, []string) error, then func() error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		if first != nil {
+			if err := first(cmd, args); err != nil {
+				return err
+			}
+		}
+		return then()
+	}
 }
 
 // gateSession is what every gate command opens: the definitions, the
@@ -160,7 +179,7 @@ Exit codes, stable forever:
 			return runGateCheck(cmd.Context(), args[0], p, env)
 		},
 	}
-	gateFlags(cmd, &p)
+	gateFlags(cmd, &p, env)
 	cmd.Flags().StringArrayVar(&p.params, "param", nil, "a value for one of the gate's params, NAME=VALUE (repeatable)")
 	cmd.Flags().StringVar(&p.format, "format", "text", "text or json")
 	cmd.Flags().BoolVar(&p.noCache, "no-cache", false, "run the checks even when a cached result would do")
@@ -193,6 +212,10 @@ func runGateCheck(ctx context.Context, name string, p gateParams, env Env) error
 	if g == nil {
 		return noGate(set, name, p.dir)
 	}
+	// Misuse is an error whatever the gate says.
+	if _, err := gate.Params(g, params); err != nil {
+		return err
+	}
 	// From here on an error is the gate's to decide: fail-closed gates
 	// halt with exit 2, fail-open ones proceed with a warning.
 	failed := func(err error) error {
@@ -213,7 +236,12 @@ func runGateCheck(ctx context.Context, name string, p gateParams, env Env) error
 	}
 	defer s.close()
 	d, err := s.checker.Check(ctx, g, gate.Request{Params: params, NoCache: p.noCache, CI: gate.CIContext(env.Getenv)})
-	if err != nil {
+	switch {
+	case err != nil && d.Gate != "":
+		// Decided, but not in the audit log: no pipeline may act on a
+		// decision that left no record, fail-open or not.
+		return &exitError{code: gate.ExitError, err: fmt.Errorf("gate %s decided %s, but it could not be recorded: %w", g.Name, d.Decision, err)}
+	case err != nil:
 		return failed(err)
 	}
 	if err := writeDecision(env.Stdout, p.format, d); err != nil {
@@ -233,7 +261,12 @@ func runGateCheck(ctx context.Context, name string, p gateParams, env Env) error
 
 func writeDecision(w io.Writer, format string, d gate.Decision) error {
 	if format == "json" {
-		b, err := json.MarshalIndent(d, "", "  ")
+		// The exit code too, so that a pipeline reading the JSON tells a
+		// halt from an error that halts.
+		b, err := json.MarshalIndent(struct {
+			gate.Decision
+			ExitCode int `json:"exit_code"`
+		}{d, d.ExitCode()}, "", "  ")
 		if err != nil {
 			return err
 		}
@@ -267,7 +300,7 @@ func writeDecision(w io.Writer, format string, d gate.Decision) error {
 			if c.Error != "" {
 				why = "error: " + c.Error
 			}
-			fmt.Fprintf(tw, "  %s\t%s\t%d rows\t%s\n", c.Name, c.Decision, c.RowCount, why)
+			fmt.Fprintf(tw, "  %s\t%s\t%d rows\t%s\n", c.Name, c.Decision, c.RowCount, oneLine(why, 200))
 		}
 		tw.Flush()
 	}
@@ -358,7 +391,7 @@ Exit codes: 0 done, 2 error.`,
 			return nil
 		},
 	}
-	gateFlags(cmd, &p)
+	gateFlags(cmd, &p, env)
 	cmd.Flags().StringVar(&p.decision, "decision", "", "proceed, skip or halt")
 	cmd.Flags().StringVar(&p.until, "until", "", "when the override ends: an RFC 3339 time or a duration from now (2h)")
 	cmd.Flags().StringVar(&p.reason, "reason", "", "why: goes into the audit log")
@@ -413,7 +446,7 @@ Exit codes: 0 done, 2 error.`,
 			return nil
 		},
 	}
-	gateFlags(cmd, &p)
+	gateFlags(cmd, &p, env)
 	cmd.Flags().StringVar(&p.reason, "reason", "", "why: goes into the audit log")
 	cmd.Flags().StringVar(&p.by, "by", "", "who reopens (default $TRAILBOOK_USER, the CI actor, $USER)")
 	_ = cmd.MarkFlagRequired("reason")
@@ -436,7 +469,7 @@ Exit codes: 0 done, 2 error.`,
 			return runGateList(cmd.Context(), p, env)
 		},
 	}
-	gateFlags(cmd, &p)
+	gateFlags(cmd, &p, env)
 	cmd.Flags().StringVar(&p.format, "format", "text", "text or json")
 	return cmd
 }
