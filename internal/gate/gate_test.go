@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/trailbook/trailbook/internal/gate"
 	"github.com/trailbook/trailbook/internal/query"
 	"github.com/trailbook/trailbook/internal/runbook"
+	"github.com/trailbook/trailbook/internal/runbooktest"
 	"github.com/trailbook/trailbook/internal/store"
 )
 
@@ -50,9 +52,14 @@ checks:
     query: SELECT CAST(eventName AS INTEGER) AS n FROM events
 tests:
   - name: t
+    given: [%[3]s]
     now: 2024-05-01T00:00:00Z
-    expect: {decision: %s}
-`, onError, onError, onError)
+    expect: {decision: %[1]s, error: true}
+  - name: a broken check is not a finding
+    given: [%[3]s]
+    now: 2024-05-01T00:00:00Z
+    expect: {decision: %[1]s}
+`, onError, onError, `{"eventVersion": "1.09", "eventTime": "2024-04-30T12:00:00Z", "eventSource": "s3.amazonaws.com", "eventName": "GetObject", "eventID": "e1", "awsRegion": "us-east-1", "recipientAccountId": "111122223333"}`)
 }
 
 func loadGates(t *testing.T, docs ...string) *runbook.Set {
@@ -300,5 +307,19 @@ tests:
 	got, err := gate.Params(g, map[string]string{"account": "1"})
 	if err != nil || got["region"] != "us-east-1" || got["account"] != "1" {
 		t.Fatalf("%v %v", got, err)
+	}
+}
+
+// TestGateTestsCatchBrokenChecks: a gate test fails when a check fails
+// and the test did not expect it, even when on-error gives the decision
+// the test wants; it passes when the test says error: true.
+func TestGateTestsCatchBrokenChecks(t *testing.T) {
+	set := loadGates(t, broken("halt"))
+	res, err := runbooktest.RunGates(context.Background(), set, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res) != 2 || !res[0].Pass || res[1].Pass || !strings.Contains(res[1].Diff, "error: want none, got check fails: query:") {
+		t.Fatalf("%+v", res)
 	}
 }

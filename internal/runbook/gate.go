@@ -126,6 +126,10 @@ type TestState struct {
 // GateExpect is what a gate test requires.
 type GateExpect struct {
 	Decision string
+	// Error says a check is to fail (the gate's on-error deciding); a
+	// test that does not say so fails when one does, so that a broken
+	// query cannot pass for a finding.
+	Error bool
 	// Checks are the decisions of named checks; unnamed ones are not
 	// checked.
 	Checks map[string]string
@@ -494,8 +498,10 @@ func (d *decoder) testState(n *yaml.Node) (TestState, bool) {
 func (d *decoder) gateExpect(n *yaml.Node, g *Gate) GateExpect {
 	var e GateExpect
 	var decision *yaml.Node
-	d.fields(n, "expect", []string{"decision", "checks"}, func(key string, k, v *yaml.Node) {
+	d.fields(n, "expect", []string{"decision", "checks", "error"}, func(key string, k, v *yaml.Node) {
 		switch key {
+		case "error":
+			e.Error, _ = d.boolean(v, "error")
 		case "decision":
 			decision = v
 			if s, ok := d.str(v, "decision"); ok {

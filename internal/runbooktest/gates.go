@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/trailbook/trailbook/internal/cloudtrail"
 	"github.com/trailbook/trailbook/internal/engine"
@@ -83,6 +84,9 @@ func gateCase(ctx context.Context, g *runbook.Gate, t runbook.GateTest, dir stri
 	defer r.Close()
 	var states []store.GateState
 	for _, s := range t.States {
+		if s.At.After(now) {
+			return gate.Decision{}, fmt.Errorf("a %s state is set at %s, after the test's now (%s): the check would not see it", s.State, s.At.Format(time.RFC3339), now.Format(time.RFC3339))
+		}
 		gs := store.GateState{Gate: g.Name, State: s.State, Reason: s.Reason, SetBy: s.By, SetAt: s.At, Until: s.Until}
 		if !s.Override && s.State != gate.Open {
 			gs.Runbook = s.By
@@ -95,6 +99,12 @@ func gateCase(ctx context.Context, g *runbook.Gate, t runbook.GateTest, dir stri
 
 func compareGate(want runbook.GateExpect, d gate.Decision) string {
 	var diff []string
+	switch {
+	case d.Error != "" && !want.Error:
+		diff = append(diff, fmt.Sprintf("error: want none, got %s", d.Error))
+	case d.Error == "" && want.Error:
+		diff = append(diff, "error: want a check to fail, none did")
+	}
 	if d.Decision != want.Decision {
 		diff = append(diff, fmt.Sprintf("decision: want %s, got %s (%s)", want.Decision, d.Decision, d.Reason))
 	}
