@@ -131,8 +131,10 @@ func gateSteps(ctx context.Context, db string, c config, rep *report, log io.Wri
 	out.uncached, out.cached = median(unc), median(cac)
 	// The CLI, cached: the first call fills the cache for the system
 	// clock's window.
-	st.Close()
+	// Let the child have the store: close the connection, then the store.
 	log2.Close()
+	qc.Close()
+	st.Close()
 	var wall []time.Duration
 	for i := range c.runs + 1 {
 		res, err := child(ctx, "child-ingest", "gate", "check", "deploy-prod", "--db", copyDB, "--dir", c.runbooks)
