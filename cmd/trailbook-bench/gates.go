@@ -171,7 +171,7 @@ func copyFile(from, to string) error {
 func (r report) gatesMarkdown() string {
 	var b strings.Builder
 	gb := r.gates
-	fmt.Fprintf(&b, "## Gates: check latency over %d events\n\n", r.events)
+	fmt.Fprintf(&b, "\n## Gates: check latency over %d events\n\n", r.events)
 	fmt.Fprintf(&b, "The shipped gate %s (%d checks) decided in-process by gate.Checker on a copy of the store, the clock an hour after the last event (%s), so its 24 h window holds the store's last day. ", gb.gate, gb.checks, gb.now.Format(time.RFC3339))
 	fmt.Fprintf(&b, "Each check reads the gate's states and the store's watermark and appends its decision to the audit log (file and store); uncached runs every query, cached reuses the results the store keeps. Median of %d of each, alternating. ", gb.runs)
 	fmt.Fprintf(&b, "The decision was %s, on %d evidence rows.\n\n", gb.decision, gb.rows)

@@ -55,11 +55,6 @@ func loadLibrary(ctx context.Context, dir string, withVariants bool) (*runbook.S
 		}
 		files = append(files, runbook.File{Name: name, Data: data})
 	}
-	if withVariants {
-		for _, v := range gen.RunbookVariants(100 - len(files)) {
-			files = append(files, runbook.File{Name: filepath.Join(dir, v.Name+".yaml"), Data: []byte(v.YAML)})
-		}
-	}
 	conn, err := openDuck("")
 	if err != nil {
 		return nil, err
@@ -67,6 +62,16 @@ func loadLibrary(ctx context.Context, dir string, withVariants bool) (*runbook.S
 	defer conn.Close()
 	set, err := runbook.Load(ctx, files, runbook.Options{Conn: conn})
 	if err != nil {
+		return nil, fmt.Errorf("load runbooks: %w", err)
+	}
+	if !withVariants {
+		return set, nil
+	}
+	// The folder holds gates too: count its runbooks.
+	for _, v := range gen.RunbookVariants(100 - len(set.Runbooks)) {
+		files = append(files, runbook.File{Name: filepath.Join(dir, v.Name+".yaml"), Data: []byte(v.YAML)})
+	}
+	if set, err = runbook.Load(ctx, files, runbook.Options{Conn: conn}); err != nil {
 		return nil, fmt.Errorf("load runbooks: %w", err)
 	}
 	return set, nil

@@ -204,7 +204,8 @@ func benchRunbooks(b *testing.B) []runbook.File {
 		}
 		files = append(files, runbook.File{Name: name, Data: data})
 	}
-	for _, v := range gen.RunbookVariants(100 - len(files)) {
+	// The folder holds gates too: count its runbooks.
+	for _, v := range gen.RunbookVariants(100 - len(shipped(b).Runbooks)) {
 		files = append(files, runbook.File{Name: filepath.Join(dir, v.Name+".yaml"), Data: []byte(v.YAML)})
 	}
 	return files
