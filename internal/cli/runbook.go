@@ -17,8 +17,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/trailbook/trailbook/internal/action"
-	"github.com/trailbook/trailbook/internal/action/alert"
-	"github.com/trailbook/trailbook/internal/action/awsact"
 	"github.com/trailbook/trailbook/internal/audit"
 	"github.com/trailbook/trailbook/internal/cloudtrail"
 	"github.com/trailbook/trailbook/internal/engine"
@@ -421,7 +419,7 @@ func runRunbookRun(ctx context.Context, p runbookRunParams, env Env) error {
 	if err != nil {
 		return err
 	}
-	execs, err := executors(ctx, set, st, p, env)
+	execs, err := runner.Executors(ctx, set, st, runner.ExecutorOptions{Enforce: p.enforce, Region: p.region, Endpoint: p.endpoint, Stdout: env.Stdout, Getenv: env.Getenv})
 	if err != nil {
 		return err
 	}
@@ -568,29 +566,4 @@ func runRunbookRun(ctx context.Context, p runbookRunParams, env Env) error {
 		return &exitError{code: ExitFindings}
 	}
 	return nil
-}
-
-// executors builds the executors an enforced run needs: alerts through
-// the folder's channels, AWS actions, and gates in the store.
-func executors(ctx context.Context, set *runbook.Set, st *store.Store, p runbookRunParams, env Env) (map[string]action.Executor, error) {
-	now := func() time.Time { return time.Now().UTC() }
-	out := map[string]action.Executor{action.KindGate: runner.GateExecutor(st, now)}
-	var publish alert.PublishFunc
-	if p.enforce {
-		cfg, err := awsact.LoadConfig(ctx, p.region, p.endpoint)
-		if err != nil {
-			return nil, err
-		}
-		aws := awsact.New(cfg, awsact.Options{})
-		for _, k := range []string{action.KindRevertTags, action.KindTag, action.KindQuarantine} {
-			out[k] = aws
-		}
-		publish = aws.Publish
-	}
-	sender, err := alert.New(set.Channels, alert.Options{Stdout: env.Stdout, Getenv: env.Getenv, Publish: publish})
-	if err != nil {
-		return nil, err
-	}
-	out[action.KindAlert] = sender
-	return out, nil
 }

@@ -232,15 +232,22 @@ func decodeInput(in input, stdin io.Reader, opts Options) decoded {
 	if err != nil {
 		return decoded{file: unreadable(in.path, err)}
 	}
-	if in.walked && !looksLikeData(data) {
-		return decoded{
-			file:    store.File{Source: in.path, Bytes: int64(len(data)), SHA256: sha256.Sum256(data), Records: 1, Skipped: 1},
-			skipped: map[string]int{"file that is not JSON": 1},
-		}
+	f, skipped := File(in.path, data, in.walked, opts)
+	return decoded{file: f, skipped: skipped}
+}
+
+// File decodes data, the content of the input named source, into what the
+// store takes, with what was skipped by kind. walked says the input was
+// found by walking a folder: content that is not JSON at all is then one
+// skipped record, not a reject (folders hold other files).
+func File(source string, data []byte, walked bool, opts Options) (store.File, map[string]int) {
+	if walked && !looksLikeData(data) {
+		return store.File{Source: source, Bytes: int64(len(data)), SHA256: sha256.Sum256(data), Records: 1, Skipped: 1},
+			map[string]int{"file that is not JSON": 1}
 	}
 	res := cloudtrail.Decode(data, opts.Decode)
 	f := store.File{
-		Source:  in.path,
+		Source:  source,
 		Bytes:   int64(len(data)),
 		SHA256:  sha256.Sum256(data),
 		Records: res.Records,
@@ -258,7 +265,7 @@ func decodeInput(in input, stdin io.Reader, opts Options) decoded {
 	for _, n := range res.Skipped {
 		f.Skipped += n
 	}
-	return decoded{file: f, skipped: res.Skipped}
+	return f, res.Skipped
 }
 
 func unreadable(path string, err error) store.File {

@@ -7,7 +7,7 @@ import (
 )
 
 // schemaVersion is the version of the schema this build writes.
-const schemaVersion = 5
+const schemaVersion = 6
 
 // migrations returns the schema steps; entry i moves version i to i+1.
 func migrations() []string {
@@ -146,6 +146,14 @@ func migrations() []string {
 		checked_at TIMESTAMP NOT NULL,
 		result JSON NOT NULL,
 		PRIMARY KEY (gate, "key")
+	);`,
+		// 5 -> 6: the daemon's queue of stored events not yet evaluated,
+		// written in the transaction that stores them, so that a crash
+		// between storing and evaluating loses no evaluation.
+		`CREATE TABLE pending_evaluations (
+		key_hi UBIGINT NOT NULL, key_lo UBIGINT NOT NULL,
+		queued_at TIMESTAMP NOT NULL,
+		PRIMARY KEY (key_hi, key_lo)
 	);`,
 	}
 }

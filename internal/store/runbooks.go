@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/trailbook/trailbook/internal/action"
@@ -202,6 +204,55 @@ func (s *Store) PutGateCheck(ctx context.Context, gate, key string, watermark in
 		ON CONFLICT DO UPDATE SET watermark = excluded.watermark, checked_at = excluded.checked_at, result = excluded.result`,
 		gate, key, watermark, at, string(result)); err != nil {
 		return fmt.Errorf("write gate cache: %w", err)
+	}
+	return nil
+}
+
+// Pending is a stored event waiting for the daemon's evaluation.
+type Pending struct {
+	KeyHi, KeyLo uint64
+	Record       []byte // the CloudTrail record
+}
+
+// PendingEvaluations returns up to limit queued events, oldest event
+// first (QueueEvaluations).
+func (s *Store) PendingEvaluations(ctx context.Context, limit int) ([]Pending, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT p.key_hi, p.key_lo, e.eventJson FROM pending_evaluations p
+		JOIN event_store e USING (key_hi, key_lo) ORDER BY e.eventTime, e.eventID, p.key_hi, p.key_lo LIMIT ?`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("read pending evaluations: %w", err)
+	}
+	defer rows.Close()
+	var out []Pending
+	for rows.Next() {
+		var p Pending
+		if err := rows.Scan(&p.KeyHi, &p.KeyLo, &p.Record); err != nil {
+			return nil, fmt.Errorf("read pending evaluations: %w", err)
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// DoneEvaluations takes evaluated events off the queue.
+func (s *Store) DoneEvaluations(ctx context.Context, done []Pending) error {
+	if len(done) == 0 {
+		return nil
+	}
+	var q strings.Builder
+	q.WriteString(`DELETE FROM pending_evaluations WHERE (key_hi, key_lo) IN (`)
+	args := make([]any, 0, 2*len(done))
+	for i, p := range done {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		// database/sql refuses uint64s with the high bit set: as text.
+		q.WriteString("(?::UBIGINT, ?::UBIGINT)")
+		args = append(args, strconv.FormatUint(p.KeyHi, 10), strconv.FormatUint(p.KeyLo, 10))
+	}
+	q.WriteString(")")
+	if _, err := s.db.ExecContext(ctx, q.String(), args...); err != nil {
+		return fmt.Errorf("finish evaluations: %w", err)
 	}
 	return nil
 }

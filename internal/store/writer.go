@@ -39,7 +39,8 @@ type Writer struct {
 	maxT         time.Time
 	inv          *inventory // loaded at the first Add; nil after a failed Commit
 	skipTags     bool
-	stageAt      int // stageEvery, but for tests
+	queue        bool // QueueEvaluations
+	stageAt      int  // stageEvery, but for tests
 	release      func()
 }
 
@@ -80,6 +81,12 @@ func (s *Store) NewWriter(ctx context.Context) (*Writer, error) {
 // not recorded. It exists to measure what the inventory costs; a store
 // written so has an incomplete inventory. Call it before the first Add.
 func (w *Writer) SkipTags() { w.skipTags = true }
+
+// QueueEvaluations makes every Commit also queue the events it stores
+// (not the duplicates) in pending_evaluations, in the same transaction:
+// the daemon's durable to-do list (PendingEvaluations,
+// DoneEvaluations).
+func (w *Writer) QueueEvaluations() { w.queue = true }
 
 // Staged is the number of events added since the last Commit, less those
 // repeated within them.
@@ -207,6 +214,11 @@ func (w *Writer) Commit(ctx context.Context) (Counts, error) {
 		}
 		if _, err := tx.ExecContext(ctx, insertSQL()); err != nil {
 			return Counts{}, fmt.Errorf("commit: insert events: %w", err)
+		}
+		if w.queue {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO pending_evaluations SELECT key_hi, key_lo, ? FROM temp.staging ON CONFLICT DO NOTHING`, time.Now().UTC()); err != nil {
+				return Counts{}, fmt.Errorf("commit: queue evaluations: %w", err)
+			}
 		}
 	}
 	if w.inv != nil {

@@ -1,0 +1,542 @@
+// Package daemon is `trailbook serve`: live sources feed a pipeline that
+// decodes, dedupes and stores events, then triggers, evaluates and acts on
+// them, auditing every step.
+//
+// The pipeline has two stages joined by the store:
+//
+//   - intake: deliveries (a pushed body, a file from a watched folder)
+//     wait in a bounded queue (a full queue holds the sender back; it is
+//     never dropped or grown) and are committed in batches by one writer,
+//     each file's checkpoint (its ingested_files row) and the queue of
+//     evaluations to do (pending_evaluations) in the same transaction as
+//     its events;
+//   - evaluation: stored events are taken from pending_evaluations in
+//     event time order, matched on every core, planned in order, carried
+//     out by the runner (each action claimed by key, so never twice) and
+//     only then taken off the queue.
+//
+// A crash anywhere loses nothing: a delivery not committed is delivered
+// again (a push is not acknowledged, a file not checkpointed), and an
+// evaluation not finished is done again after restart, its actions
+// skipped by key.
+package daemon
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/trailbook/trailbook/internal/action"
+	"github.com/trailbook/trailbook/internal/audit"
+	"github.com/trailbook/trailbook/internal/cloudtrail"
+	"github.com/trailbook/trailbook/internal/engine"
+	"github.com/trailbook/trailbook/internal/ingest"
+	"github.com/trailbook/trailbook/internal/query"
+	"github.com/trailbook/trailbook/internal/runbook"
+	"github.com/trailbook/trailbook/internal/runner"
+	"github.com/trailbook/trailbook/internal/store"
+)
+
+// Options configures a Daemon. Zero values take the defaults noted.
+type Options struct {
+	DB         string // the store file; required
+	RunbookDir string // required
+	// Enforce lets runbooks in enforce mode act on AWS; Alerts sends
+	// alerts in dry run.
+	Enforce, Alerts  bool
+	Region, Endpoint string // AWS, for enforced actions
+	Identity         engine.Identity
+	EvidenceRows     int
+	CacheTTL         time.Duration // the engine's query cache; default 1m
+	Folders          []Folder
+	// BatchEvents bounds the events of one commit and of one evaluation
+	// pass (default 1000); BatchWait is how long the writer waits to fill
+	// a commit once it has a delivery (default 200ms).
+	BatchEvents int
+	BatchWait   time.Duration
+	// Queue is how many deliveries may wait for the writer (default 64);
+	// beyond it senders wait.
+	Queue int
+	// Executors, when set, replaces the executors built from the options
+	// (tests).
+	Executors map[string]action.Executor
+	Stdout    io.Writer // stdout alerts
+	Getenv    func(string) string
+	Logger    *slog.Logger
+	Now       func() time.Time
+}
+
+// Folder is a watched folder: new CloudTrail files under Path (an AWSLogs
+// tree or any other layout) are ingested once each.
+type Folder struct {
+	Name string
+	Path string
+	Poll time.Duration // default 5s
+}
+
+// Daemon is an open store with its runbooks, ready to Run.
+type Daemon struct {
+	opts  Options
+	st    *store.Store
+	audit *audit.Log
+	conn  *sql.Conn // the engine's and gates' query connection
+	state atomic.Pointer[loaded]
+
+	intake chan *delivery
+	wake   chan struct{} // something was queued for evaluation
+
+	mu      sync.Mutex
+	ready   bool
+	counter Counters
+}
+
+// loaded is one runbook set and what evaluates it; Reload swaps it whole.
+type loaded struct {
+	set    *runbook.Set
+	eng    *engine.Engine
+	runner *runner.Runner
+}
+
+// Counters are what the daemon has done since it started.
+type Counters struct {
+	Deliveries, Events, Stored, Duplicates, Rejected, Skipped int64
+	Evaluated, Matched, Actions, ActionsFailed                int64
+}
+
+// delivery is one file's worth of records for the writer.
+type delivery struct {
+	file *store.File
+	done chan result // buffered: the writer never waits on it
+}
+
+type result struct {
+	counts store.Counts
+	err    error
+}
+
+// Open opens the store and the audit log and loads the runbooks.
+func Open(ctx context.Context, opts Options) (*Daemon, error) {
+	if opts.DB == "" || opts.RunbookDir == "" {
+		return nil, errors.New("daemon: a store and a runbook folder are required")
+	}
+	if opts.BatchEvents == 0 {
+		opts.BatchEvents = 1000
+	}
+	if opts.BatchWait == 0 {
+		opts.BatchWait = 200 * time.Millisecond
+	}
+	if opts.Queue == 0 {
+		opts.Queue = 64
+	}
+	if opts.CacheTTL == 0 {
+		opts.CacheTTL = time.Minute
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Stdout == nil {
+		opts.Stdout = io.Discard
+	}
+	for i := range opts.Folders {
+		if opts.Folders[i].Poll == 0 {
+			opts.Folders[i].Poll = 5 * time.Second
+		}
+	}
+	st, err := store.Open(ctx, opts.DB, store.Options{})
+	if err != nil {
+		return nil, err
+	}
+	d := &Daemon{opts: opts, st: st, intake: make(chan *delivery, opts.Queue), wake: make(chan struct{}, 1)}
+	fail := func(err error) (*Daemon, error) {
+		d.Close()
+		return nil, err
+	}
+	if d.conn, err = st.DB().Conn(ctx); err != nil {
+		return fail(err)
+	}
+	for _, stmt := range query.Prelude() {
+		if _, err := d.conn.ExecContext(ctx, stmt); err != nil {
+			return fail(fmt.Errorf("prepare queries: %w", err))
+		}
+	}
+	if d.audit, err = audit.Open(audit.DefaultPath(opts.DB), audit.Options{Mirror: st}); err != nil {
+		return fail(err)
+	}
+	if err := d.Reload(ctx); err != nil {
+		return fail(err)
+	}
+	return d, nil
+}
+
+// Close closes the audit log and the store. Run must have returned.
+func (d *Daemon) Close() error {
+	var errs []error
+	if d.audit != nil {
+		errs = append(errs, d.audit.Close())
+	}
+	if d.conn != nil {
+		errs = append(errs, d.conn.Close())
+	}
+	errs = append(errs, d.st.Close())
+	return errors.Join(errs...)
+}
+
+// Store is the daemon's open store, for the HTTP API.
+func (d *Daemon) Store() *store.Store { return d.st }
+
+// Conn is the daemon's query connection (prepared with the query prelude).
+func (d *Daemon) Conn() *sql.Conn { return d.conn }
+
+// Audit is the daemon's audit log.
+func (d *Daemon) Audit() *audit.Log { return d.audit }
+
+// Runbooks is the runbook set in force.
+func (d *Daemon) Runbooks() *runbook.Set { return d.state.Load().set }
+
+// Counters returns what the daemon has done so far.
+func (d *Daemon) Counters() Counters {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.counter
+}
+
+// Ready reports whether Run has started its pipeline.
+func (d *Daemon) Ready() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !d.ready {
+		return errors.New("starting")
+	}
+	return nil
+}
+
+// Reload loads the runbook folder again and swaps it in whole. A folder
+// that does not load leaves the set in force as it was; the error says
+// why.
+func (d *Daemon) Reload(ctx context.Context) error {
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		return err
+	}
+	set, err := runbook.LoadDir(ctx, d.opts.RunbookDir, runbook.Options{Conn: db})
+	db.Close()
+	if err != nil {
+		return fmt.Errorf("load runbooks: %w", err)
+	}
+	eng, err := engine.New(set, engine.Options{Identity: d.opts.Identity, Enforce: d.opts.Enforce, EvidenceRows: d.opts.EvidenceRows,
+		Cache: engine.NewCache(d.opts.CacheTTL, nil)})
+	if err != nil {
+		return err
+	}
+	execs := d.opts.Executors
+	if execs == nil {
+		if execs, err = runner.Executors(ctx, set, d.st, runner.ExecutorOptions{Enforce: d.opts.Enforce, Region: d.opts.Region,
+			Endpoint: d.opts.Endpoint, Stdout: d.opts.Stdout, Getenv: d.opts.Getenv}); err != nil {
+			return err
+		}
+	}
+	run := &runner.Runner{Store: d.st, Audit: d.audit, Executors: execs, Alerts: d.opts.Alerts || d.opts.Enforce,
+		Now: d.opts.Now, Logger: d.opts.Logger}
+	d.state.Store(&loaded{set: set, eng: eng, runner: run})
+	d.opts.Logger.Info("runbooks loaded", "dir", d.opts.RunbookDir, "runbooks", len(set.Runbooks), "gates", len(set.Gates))
+	return nil
+}
+
+// Push stores the CloudTrail records in body, in any shape ingest takes,
+// under source (for ingested_files), and returns once they are committed:
+// an acknowledged push is stored. It waits while the intake queue is
+// full, until ctx ends. The same body pushed twice stores nothing twice.
+func (d *Daemon) Push(ctx context.Context, source string, body []byte) (store.Counts, error) {
+	sum := sha256.Sum256(body)
+	f, _ := ingest.File(fmt.Sprintf("%s:%x", source, sum[:8]), body, false, ingest.Options{})
+	return d.deliver(ctx, &f)
+}
+
+// deliver hands f to the writer and waits for its commit.
+func (d *Daemon) deliver(ctx context.Context, f *store.File) (store.Counts, error) {
+	dl := &delivery{file: f, done: make(chan result, 1)}
+	select {
+	case d.intake <- dl:
+	case <-ctx.Done():
+		return store.Counts{}, ctx.Err()
+	}
+	select {
+	case r := <-dl.done:
+		return r.counts, r.err
+	case <-ctx.Done():
+		// It may still be committed; a sender that retries stores
+		// nothing twice.
+		return store.Counts{}, ctx.Err()
+	}
+}
+
+// Run runs the pipeline and the sources until ctx ends, then finishes
+// what is in flight: deliveries already queued are committed and every
+// stored event is evaluated before it returns.
+func (d *Daemon) Run(ctx context.Context) error {
+	// The writer and evaluator outlive ctx to drain: they stop when
+	// intake is closed and the queue is empty.
+	var wg sync.WaitGroup
+	errc := make(chan error, 2+len(d.opts.Folders))
+	stopEval := make(chan struct{})
+	wg.Go(func() { errc <- d.writeLoop() })
+	evalDone := make(chan struct{})
+	go func() {
+		defer close(evalDone)
+		errc <- d.evalLoop(stopEval)
+	}()
+	var sources sync.WaitGroup
+	for _, f := range d.opts.Folders {
+		sources.Go(func() {
+			if err := d.watch(ctx, f); err != nil && !errors.Is(err, context.Canceled) {
+				errc <- fmt.Errorf("folder %s: %w", f.Name, err)
+			}
+		})
+	}
+	d.mu.Lock()
+	d.ready = true
+	d.mu.Unlock()
+	d.opts.Logger.Info("serving", "store", d.opts.DB, "folders", len(d.opts.Folders))
+
+	var firstErr error
+	select {
+	case <-ctx.Done():
+	case firstErr = <-errc:
+	}
+	d.mu.Lock()
+	d.ready = false
+	d.mu.Unlock()
+	sources.Wait()
+	close(d.intake) // Push after this panics: the HTTP server stops first
+	wg.Wait()
+	close(stopEval)
+	<-evalDone
+	close(errc)
+	for err := range errc {
+		if firstErr == nil && err != nil {
+			firstErr = err
+		}
+	}
+	d.opts.Logger.Info("stopped")
+	return firstErr
+}
+
+// writeLoop commits deliveries in batches until intake is closed.
+func (d *Daemon) writeLoop() error {
+	ctx := context.Background() // in-flight work finishes after shutdown begins
+	for first := range d.intake {
+		batch := []*delivery{first}
+		events := len(first.file.Events)
+		timer := time.NewTimer(d.opts.BatchWait)
+	fill:
+		for events < d.opts.BatchEvents {
+			select {
+			case dl, ok := <-d.intake:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, dl)
+				events += len(dl.file.Events)
+			case <-timer.C:
+				break fill
+			}
+		}
+		timer.Stop()
+		if err := d.commit(ctx, batch); err != nil {
+			d.opts.Logger.Error("commit", "err", err)
+		}
+	}
+	return nil
+}
+
+// commit stores batch in one transaction and tells each sender.
+func (d *Daemon) commit(ctx context.Context, batch []*delivery) error {
+	w, err := d.st.NewWriter(ctx)
+	if err == nil {
+		w.QueueEvaluations()
+		defer w.Close()
+	}
+	if err == nil {
+		for _, dl := range batch {
+			if err = w.Add(ctx, dl.file); err != nil {
+				break
+			}
+		}
+	}
+	var total store.Counts
+	if err == nil {
+		total, err = w.Commit(ctx)
+	}
+	for _, dl := range batch {
+		c := store.Counts{}
+		if err == nil {
+			c = fileCounts(dl.file, total, len(batch))
+		}
+		dl.done <- result{counts: c, err: err}
+		dl.file.Events = nil
+	}
+	if err != nil {
+		return err
+	}
+	d.mu.Lock()
+	d.counter.Deliveries += int64(len(batch))
+	d.counter.Events += int64(total.Stored + total.Duplicates)
+	d.counter.Stored += int64(total.Stored)
+	d.counter.Duplicates += int64(total.Duplicates)
+	d.counter.Rejected += int64(total.Rejected)
+	d.counter.Skipped += int64(total.Skipped)
+	d.mu.Unlock()
+	if total.Stored > 0 {
+		select {
+		case d.wake <- struct{}{}:
+		default:
+		}
+	}
+	return nil
+}
+
+// fileCounts is what a sender is told of its file: the batch's totals
+// when it was alone, else what its own file held (the writer counts
+// duplicates per batch).
+func fileCounts(f *store.File, total store.Counts, n int) store.Counts {
+	if n == 1 {
+		return total
+	}
+	return store.Counts{Files: 1, Records: f.Records, Stored: len(f.Events), Rejected: len(f.Rejects), Skipped: f.Skipped}
+}
+
+// evalLoop evaluates queued events until stop is closed and the queue is
+// empty.
+func (d *Daemon) evalLoop(stop <-chan struct{}) error {
+	ctx := context.Background()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		n, err := d.evaluatePending(ctx)
+		if err != nil {
+			d.opts.Logger.Error("evaluate", "err", err)
+		}
+		if n > 0 && err == nil {
+			continue // more may wait
+		}
+		select {
+		case <-stop:
+			// A last pass for what the writer committed at the end.
+			for {
+				n, err := d.evaluatePending(ctx)
+				if err != nil || n == 0 {
+					return err
+				}
+			}
+		case <-d.wake:
+		case <-tick.C:
+		}
+	}
+}
+
+// evaluatePending evaluates up to BatchEvents queued events (and the
+// deferred evaluations now due) and reports how many it took.
+func (d *Daemon) evaluatePending(ctx context.Context) (int, error) {
+	cur := d.state.Load()
+	snap := engine.StoreSnapshot{Conn: d.conn}
+	now := d.opts.Now().UTC()
+	due, err := d.st.DueDeferred(ctx, now)
+	if err != nil {
+		return 0, err
+	}
+	for _, df := range due {
+		if cur.set.Runbook(df.Runbook) == nil {
+			if err := d.st.FinishDeferred(ctx, df.Runbook, df.EventKey, df.RecheckAt); err != nil {
+				return 0, err
+			}
+			continue
+		}
+		res := cloudtrail.Decode(df.Record, cloudtrail.Options{})
+		if len(res.Events) == 1 {
+			plan, err := cur.eng.EvaluateRunbook(ctx, df.Runbook, &res.Events[0], df.EventKey, snap, df.RecheckAt)
+			if err != nil {
+				return 0, err
+			}
+			if err := d.apply(ctx, cur, plan); err != nil {
+				return 0, err
+			}
+		}
+		if err := d.st.FinishDeferred(ctx, df.Runbook, df.EventKey, df.RecheckAt); err != nil {
+			return 0, err
+		}
+	}
+	pending, err := d.st.PendingEvaluations(ctx, d.opts.BatchEvents)
+	if err != nil || len(pending) == 0 {
+		return 0, err
+	}
+	evs := make([]cloudtrail.Event, 0, len(pending))
+	for _, p := range pending {
+		if res := cloudtrail.Decode(p.Record, cloudtrail.Options{}); len(res.Events) == 1 {
+			evs = append(evs, res.Events[0])
+		}
+	}
+	names, err := cur.eng.MatchBatch(evs)
+	if err != nil {
+		return 0, err
+	}
+	matched := 0
+	for i := range evs {
+		ev := &evs[i]
+		if len(names[i]) == 0 {
+			continue
+		}
+		matched++
+		plan, err := cur.eng.EvaluateMatched(ctx, ev, store.EventKey(ev), names[i], snap, now)
+		if err != nil {
+			return 0, err
+		}
+		if err := d.apply(ctx, cur, plan); err != nil {
+			return 0, err
+		}
+	}
+	if err := d.st.DoneEvaluations(ctx, pending); err != nil {
+		return 0, err
+	}
+	d.mu.Lock()
+	d.counter.Evaluated += int64(len(evs))
+	d.counter.Matched += int64(matched)
+	d.mu.Unlock()
+	return len(pending), nil
+}
+
+func (d *Daemon) apply(ctx context.Context, cur *loaded, plan engine.Plan) error {
+	outs, err := cur.runner.Apply(ctx, plan)
+	if err != nil {
+		return err
+	}
+	failed := 0
+	for _, o := range outs {
+		if o.Status == action.StatusFailed {
+			failed++
+			d.opts.Logger.Warn("action failed", "key", o.Key, "err", o.Error)
+		}
+	}
+	d.mu.Lock()
+	d.counter.Actions += int64(len(outs))
+	d.counter.ActionsFailed += int64(failed)
+	d.mu.Unlock()
+	return nil
+}
+
+// jitter spreads pollers started together.
+func jitter(name string, d time.Duration) time.Duration {
+	h := fnv.New32a()
+	h.Write([]byte(name))
+	return time.Duration(h.Sum32()) % max(d, time.Millisecond)
+}

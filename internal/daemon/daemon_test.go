@@ -1,0 +1,243 @@
+package daemon_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	_ "github.com/duckdb/duckdb-go/v2"
+
+	"github.com/trailbook/trailbook/internal/cloudtrail"
+	"github.com/trailbook/trailbook/internal/daemon"
+	"github.com/trailbook/trailbook/internal/runbooktest"
+	"github.com/trailbook/trailbook/internal/store"
+)
+
+// closer closes gate release on every StopLogging and says so on stdout.
+const closer = `name: closer
+description: closes the release gate on a stopped trail
+owner: test
+trigger:
+  pattern: {eventName: [StopLogging]}
+actions:
+  - alert: {to: [stdout], title: "stopped by {{.event.userIdentity.arn}}"}
+  - gate: {name: release, state: halt, reason: "{{.event.eventName}}", ttl: 1h}
+tests:
+  - name: closes
+    event: {"eventVersion": "1.09", "eventTime": "2024-05-01T12:00:00Z", "eventSource": "cloudtrail.amazonaws.com", "eventName": "StopLogging", "awsRegion": "us-east-1", "eventID": "t", "recipientAccountId": "111122223333", "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::111122223333:user/m"}}
+    expect: {decision: act, actions: [alert, gate]}
+`
+
+func record(id, name string) string {
+	return fmt.Sprintf(`{"eventVersion": "1.09", "eventTime": "2024-05-01T12:00:00Z", "eventSource": "cloudtrail.amazonaws.com", "eventName": %q, "awsRegion": "us-east-1", "eventID": %q, "recipientAccountId": "111122223333", "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::111122223333:user/m"}}`, name, id)
+}
+
+// syncBuffer is a bytes.Buffer for one writer and one reader goroutine.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+type env struct {
+	t      *testing.T
+	dir    string
+	db     string
+	stdout *syncBuffer
+}
+
+func newEnv(t *testing.T) *env {
+	dir := t.TempDir()
+	rb := filepath.Join(dir, "runbooks")
+	if err := os.MkdirAll(rb, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(rb, "closer.yaml"), []byte(closer), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return &env{t: t, dir: dir, db: filepath.Join(dir, "s.duckdb"), stdout: &syncBuffer{}}
+}
+
+// start opens a daemon and runs it until the returned stop is called.
+func (e *env) start(folders ...daemon.Folder) (*daemon.Daemon, func()) {
+	e.t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	d, err := daemon.Open(ctx, daemon.Options{DB: e.db, RunbookDir: filepath.Join(e.dir, "runbooks"), Alerts: true,
+		Stdout: e.stdout, Folders: folders, BatchWait: 10 * time.Millisecond,
+		Now:    func() time.Time { return time.Date(2024, 5, 1, 12, 5, 0, 0, time.UTC) },
+		Logger: slog.New(slog.NewTextHandler(e.t.Output(), nil))})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	return d, func() {
+		cancel()
+		if err := <-done; err != nil {
+			e.t.Error(err)
+		}
+		if err := d.Close(); err != nil {
+			e.t.Error(err)
+		}
+	}
+}
+
+// until waits for cond, failing after 10 s.
+func until(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func (e *env) count(q string) int {
+	e.t.Helper()
+	st, err := store.Open(context.Background(), e.db, store.Options{})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer st.Close()
+	var n int
+	if err := st.DB().QueryRow(q).Scan(&n); err != nil {
+		e.t.Fatal(err)
+	}
+	return n
+}
+
+// TestPushActsOnce: a pushed StopLogging is stored, evaluated and acted
+// on once; pushed again, before and after a restart, it changes nothing.
+func TestPushActsOnce(t *testing.T) {
+	e := newEnv(t)
+	d, stop := e.start()
+	ctx := context.Background()
+	body := []byte(`{"Records": [` + record("stop-1", "StopLogging") + `, ` + record("d-1", "DescribeTrails") + `]}`)
+	c, err := d.Push(ctx, "http", body)
+	if err != nil || c.Stored != 2 {
+		t.Fatalf("%+v %v", c, err)
+	}
+	until(t, "the evaluation", func() bool { return d.Counters().Evaluated == 2 })
+	if got := d.Counters(); got.Matched != 1 || got.Actions != 2 || got.ActionsFailed != 0 {
+		t.Fatalf("%+v", got)
+	}
+	if c, err := d.Push(ctx, "http", body); err != nil || c.Stored != 0 || c.Duplicates != 2 {
+		t.Fatalf("again: %+v %v", c, err)
+	}
+	stop()
+	d, stop = e.start()
+	if c, err := d.Push(ctx, "http", body); err != nil || c.Stored != 0 {
+		t.Fatalf("after a restart: %+v %v", c, err)
+	}
+	time.Sleep(50 * time.Millisecond)
+	stop()
+	if n := e.count(`SELECT count(*) FROM gate_states WHERE gate = 'release'`); n != 1 {
+		t.Fatalf("the gate was closed %d times", n)
+	}
+	if n := e.count(`SELECT count(*) FROM audit WHERE kind = 'evaluation'`); n != 1 {
+		t.Fatalf("%d evaluations", n)
+	}
+	if got := e.stdout.String(); bytes.Count([]byte(got), []byte("stopped by arn:aws:iam::111122223333:user/m")) != 1 {
+		t.Fatalf("stdout: %q", got)
+	}
+}
+
+// TestPendingSurvivesACrash: events stored with their evaluation queued,
+// but never evaluated (the daemon died between the two), are evaluated
+// when it starts again.
+func TestPendingSurvivesACrash(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	st, err := store.Open(ctx, e.db, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, err := runbooktest.DecodeRecord([]byte(record("stop-2", "StopLogging")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := st.NewWriter(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.QueueEvaluations()
+	if err := w.Add(ctx, &store.File{Source: "crashed", Records: 1, Events: []cloudtrail.Event{ev}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	st.Close()
+	d, stop := e.start()
+	until(t, "the evaluation", func() bool { return d.Counters().Evaluated == 1 })
+	stop()
+	if n := e.count(`SELECT count(*) FROM pending_evaluations`); n != 0 {
+		t.Fatalf("%d still pending", n)
+	}
+	if n := e.count(`SELECT count(*) FROM gate_states`); n != 1 {
+		t.Fatalf("%d gate states", n)
+	}
+}
+
+// TestFolder: files dropped into a watched folder are stored once each,
+// across a restart, and one still being written waits.
+func TestFolder(t *testing.T) {
+	e := newEnv(t)
+	folder := filepath.Join(e.dir, "cloudtrail", "AWSLogs", "111122223333", "CloudTrail", "us-east-1", "2024", "05", "01")
+	if err := os.MkdirAll(folder, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write := func(name string, recs ...string) {
+		body := `{"Records": [`
+		for i, r := range recs {
+			if i > 0 {
+				body += ", "
+			}
+			body += r
+		}
+		if err := os.WriteFile(filepath.Join(folder, name), []byte(body+"]}"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("a.json", record("a-1", "DescribeTrails"), record("a-2", "StopLogging"))
+	src := daemon.Folder{Name: "local", Path: filepath.Join(e.dir, "cloudtrail"), Poll: 20 * time.Millisecond}
+	d, stop := e.start(src)
+	until(t, "a.json", func() bool { return d.Counters().Evaluated == 2 })
+	write("b.json", record("b-1", "DescribeTrails"))
+	until(t, "b.json", func() bool { return d.Counters().Evaluated == 3 })
+	stop()
+	d, stop = e.start(src)
+	write("c.json", record("c-1", "DescribeTrails"), record("a-1", "DescribeTrails"))
+	until(t, "c.json", func() bool { return d.Counters().Deliveries == 1 })
+	got := d.Counters()
+	stop()
+	if got.Stored != 1 || got.Duplicates != 1 {
+		t.Fatalf("after the restart: %+v", got)
+	}
+	if n := e.count(`SELECT count(*) FROM events`); n != 4 {
+		t.Fatalf("%d events", n)
+	}
+	if n := e.count(`SELECT count(*) FROM ingested_files`); n != 3 {
+		t.Fatalf("%d files", n)
+	}
+}
