@@ -93,15 +93,21 @@ type Daemon struct {
 	intake chan *delivery
 	wake   chan struct{} // something was queued for evaluation
 
+	metrics *metrics
+
 	mu      sync.Mutex
 	ready   bool
 	counter Counters
+	// oldHits and oldMisses are the query caches' counts of the runbook
+	// sets a reload replaced.
+	oldHits, oldMisses int64
 }
 
 // loaded is one runbook set and what evaluates it; Reload swaps it whole.
 type loaded struct {
 	set    *runbook.Set
 	eng    *engine.Engine
+	cache  *engine.Cache
 	runner *runner.Runner
 }
 
@@ -113,6 +119,7 @@ type Counters struct {
 
 // delivery is one file's worth of records for the writer.
 type delivery struct {
+	kind string // the source's kind: http, folder, s3, sqs
 	file *store.File
 	done chan result // buffered: the writer never waits on it
 }
@@ -158,6 +165,7 @@ func Open(ctx context.Context, opts Options) (*Daemon, error) {
 		return nil, err
 	}
 	d := &Daemon{opts: opts, st: st, intake: make(chan *delivery, opts.Queue), wake: make(chan struct{}, 1)}
+	d.metrics = newMetrics(d)
 	fail := func(err error) (*Daemon, error) {
 		d.Close()
 		return nil, err
@@ -232,11 +240,13 @@ func (d *Daemon) Reload(ctx context.Context) error {
 	set, err := runbook.LoadDir(ctx, d.opts.RunbookDir, runbook.Options{Conn: db})
 	db.Close()
 	if err != nil {
+		d.metrics.reloads.WithLabelValues("error").Inc()
 		return fmt.Errorf("load runbooks: %w", err)
 	}
-	eng, err := engine.New(set, engine.Options{Identity: d.opts.Identity, Enforce: d.opts.Enforce, EvidenceRows: d.opts.EvidenceRows,
-		Cache: engine.NewCache(d.opts.CacheTTL, nil)})
+	cache := engine.NewCache(d.opts.CacheTTL, nil)
+	eng, err := engine.New(set, engine.Options{Identity: d.opts.Identity, Enforce: d.opts.Enforce, EvidenceRows: d.opts.EvidenceRows, Cache: cache})
 	if err != nil {
+		d.metrics.reloads.WithLabelValues("error").Inc()
 		return err
 	}
 	execs := d.opts.Executors
@@ -247,8 +257,17 @@ func (d *Daemon) Reload(ctx context.Context) error {
 		}
 	}
 	run := &runner.Runner{Store: d.st, Audit: d.audit, Executors: execs, Alerts: d.opts.Alerts || d.opts.Enforce,
-		Now: d.opts.Now, Logger: d.opts.Logger}
-	d.state.Store(&loaded{set: set, eng: eng, runner: run})
+		Now: d.opts.Now, Logger: d.opts.Logger, Observe: func(a action.Action, o action.Outcome, took time.Duration) {
+			d.metrics.actions.WithLabelValues(a.Kind, o.Status).Inc()
+			d.metrics.actionDur.WithLabelValues(a.Kind).Observe(took.Seconds())
+		}}
+	d.mu.Lock()
+	if old := d.state.Swap(&loaded{set: set, eng: eng, cache: cache, runner: run}); old != nil {
+		h, m := old.cache.Stats()
+		d.oldHits, d.oldMisses = d.oldHits+h, d.oldMisses+m
+	}
+	d.mu.Unlock()
+	d.metrics.reloads.WithLabelValues("ok").Inc()
 	d.opts.Logger.Info("runbooks loaded", "dir", d.opts.RunbookDir, "runbooks", len(set.Runbooks), "gates", len(set.Gates))
 	return nil
 }
@@ -260,12 +279,12 @@ func (d *Daemon) Reload(ctx context.Context) error {
 func (d *Daemon) Push(ctx context.Context, source string, body []byte) (store.Counts, error) {
 	sum := sha256.Sum256(body)
 	f, _ := ingest.File(fmt.Sprintf("%s:%x", source, sum[:8]), body, false, ingest.Options{})
-	return d.deliver(ctx, &f)
+	return d.deliver(ctx, "http", &f)
 }
 
 // deliver hands f to the writer and waits for its commit.
-func (d *Daemon) deliver(ctx context.Context, f *store.File) (store.Counts, error) {
-	dl := &delivery{file: f, done: make(chan result, 1)}
+func (d *Daemon) deliver(ctx context.Context, kind string, f *store.File) (store.Counts, error) {
+	dl := &delivery{kind: kind, file: f, done: make(chan result, 1)}
 	select {
 	case d.intake <- dl:
 	case <-ctx.Done():
@@ -353,7 +372,10 @@ func (d *Daemon) writeLoop() error {
 			}
 		}
 		timer.Stop()
-		if err := d.commit(ctx, batch); err != nil {
+		start := time.Now()
+		err := d.commit(ctx, batch)
+		d.metrics.commitDur.Observe(time.Since(start).Seconds())
+		if err != nil {
 			d.opts.Logger.Error("commit", "err", err)
 		}
 	}
@@ -378,10 +400,21 @@ func (d *Daemon) commit(ctx context.Context, batch []*delivery) error {
 	if err == nil {
 		total, err = w.Commit(ctx)
 	}
+	now := d.opts.Now()
 	for _, dl := range batch {
 		c := store.Counts{}
 		if err == nil {
 			c = fileCounts(dl.file, total, len(batch))
+			d.metrics.received.WithLabelValues(dl.kind).Add(float64(len(dl.file.Events)))
+			var newest time.Time
+			for i := range dl.file.Events {
+				if t := dl.file.Events[i].EventTime; t.After(newest) {
+					newest = t
+				}
+			}
+			if !newest.IsZero() {
+				d.metrics.lag.WithLabelValues(dl.kind).Set(now.Sub(newest).Seconds())
+			}
 		}
 		dl.done <- result{counts: c, err: err}
 		dl.file.Events = nil
@@ -389,6 +422,10 @@ func (d *Daemon) commit(ctx context.Context, batch []*delivery) error {
 	if err != nil {
 		return err
 	}
+	d.metrics.stored.Add(float64(total.Stored))
+	d.metrics.duplicates.Add(float64(total.Duplicates))
+	d.metrics.rejected.Add(float64(total.Rejected))
+	d.metrics.skipped.Add(float64(total.Skipped))
 	d.mu.Lock()
 	d.counter.Deliveries += int64(len(batch))
 	d.counter.Events += int64(total.Stored + total.Duplicates)
@@ -497,12 +534,17 @@ func (d *Daemon) evaluatePending(ctx context.Context) (int, error) {
 			continue
 		}
 		matched++
+		start := time.Now()
 		plan, err := cur.eng.EvaluateMatched(ctx, ev, store.EventKey(ev), names[i], snap, now)
 		if err != nil {
 			return 0, err
 		}
 		if err := d.apply(ctx, cur, plan); err != nil {
 			return 0, err
+		}
+		d.metrics.evalDur.Observe(time.Since(start).Seconds())
+		for _, n := range names[i] {
+			d.metrics.matches.WithLabelValues(n).Inc()
 		}
 	}
 	if err := d.st.DoneEvaluations(ctx, pending); err != nil {
@@ -519,6 +561,9 @@ func (d *Daemon) apply(ctx context.Context, cur *loaded, plan engine.Plan) error
 	outs, err := cur.runner.Apply(ctx, plan)
 	if err != nil {
 		return err
+	}
+	for _, r := range plan.Runs {
+		d.metrics.evaluations.WithLabelValues(r.Runbook, r.Decision).Inc()
 	}
 	failed := 0
 	for _, o := range outs {

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -143,6 +144,21 @@ func TestPushActsOnce(t *testing.T) {
 	if c, err := d.Push(ctx, "http", body); err != nil || c.Stored != 0 || c.Duplicates != 2 {
 		t.Fatalf("again: %+v %v", c, err)
 	}
+	for series, want := range map[string]float64{
+		`trailbook_events_received_total{source="http"}`:               4,
+		`trailbook_events_stored_total`:                                2,
+		`trailbook_events_duplicate_total`:                             2,
+		`trailbook_trigger_matches_total{runbook="closer"}`:            1,
+		`trailbook_evaluations_total{decision="act",runbook="closer"}`: 1,
+		`trailbook_actions_total{kind="gate",status="applied"}`:        1,
+		`trailbook_actions_total{kind="alert",status="applied"}`:       1,
+		`trailbook_runbooks`:                                           1,
+		`trailbook_runbook_reloads_total{result="ok"}`:                 1,
+	} {
+		if got := metric(t, d, series); got != want {
+			t.Errorf("%s = %v, want %v", series, got, want)
+		}
+	}
 	stop()
 	d, stop = e.start()
 	if c, err := d.Push(ctx, "http", body); err != nil || c.Stored != 0 {
@@ -240,4 +256,37 @@ func TestFolder(t *testing.T) {
 	if n := e.count(`SELECT count(*) FROM ingested_files`); n != 3 {
 		t.Fatalf("%d files", n)
 	}
+}
+
+// metric is the value of one series of the daemon's registry, as the
+// text exposition names it: name{label="value",...}, labels sorted.
+func metric(t *testing.T, d *daemon.Daemon, series string) float64 {
+	t.Helper()
+	mfs, err := d.Metrics().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			name := mf.GetName()
+			if len(m.GetLabel()) > 0 {
+				var parts []string
+				for _, l := range m.GetLabel() {
+					parts = append(parts, fmt.Sprintf("%s=%q", l.GetName(), l.GetValue()))
+				}
+				name += "{" + strings.Join(parts, ",") + "}"
+			}
+			if name != series {
+				continue
+			}
+			switch {
+			case m.Counter != nil:
+				return m.GetCounter().GetValue()
+			case m.Gauge != nil:
+				return m.GetGauge().GetValue()
+			}
+		}
+	}
+	t.Fatalf("no series %s", series)
+	return 0
 }

@@ -58,7 +58,7 @@ func (d *Daemon) watch(ctx context.Context, f Folder) error {
 				return err
 			}
 			file := d.readFile(path, info.Size())
-			if _, err := d.deliver(ctx, &file); err != nil {
+			if _, err := d.deliver(ctx, "folder", &file); err != nil {
 				return err
 			}
 			done[path] = true

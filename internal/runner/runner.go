@@ -31,6 +31,9 @@ type Runner struct {
 	Alerts bool
 	Now    func() time.Time
 	Logger *slog.Logger
+	// Observe, when set, is told of every action carried out or skipped,
+	// with how long it took (metrics).
+	Observe func(a action.Action, o action.Outcome, took time.Duration)
 }
 
 // Apply audits plan's runs and carries out their actions, returning each
@@ -74,6 +77,7 @@ func (r *Runner) Apply(ctx context.Context, plan engine.Plan) ([]action.Outcome,
 }
 
 func (r *Runner) apply(ctx context.Context, plan engine.Plan, a action.Action, now time.Time) (action.Outcome, error) {
+	start := time.Now()
 	claimed, err := r.Store.ClaimAction(ctx, a, plan.Event.ID, now)
 	if err != nil {
 		return action.Outcome{}, err
@@ -91,6 +95,9 @@ func (r *Runner) apply(ctx context.Context, plan engine.Plan, a action.Action, n
 	}
 	if _, err := r.Audit.Append(ctx, audit.Entry{Kind: "action", Runbook: a.Runbook, EventID: plan.Event.ID, ActionKey: a.Key, Decision: o.Status, Data: data}); err != nil {
 		return o, err
+	}
+	if r.Observe != nil {
+		r.Observe(a, o, time.Since(start))
 	}
 	if r.Logger != nil {
 		r.Logger.Info("action", "key", a.Key, "kind", a.Kind, "enforce", a.Enforce, "status", o.Status)
