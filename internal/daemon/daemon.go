@@ -22,6 +22,7 @@
 package daemon
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"database/sql"
@@ -65,6 +66,9 @@ type Options struct {
 	// Queue is how many deliveries may wait for the writer (default 64);
 	// beyond it senders wait.
 	Queue int
+	// ReloadPoll is how often the runbook folder is checked for changes
+	// to reload (default 2s; negative: never, only Reload).
+	ReloadPoll time.Duration
 	// Executors, when set, replaces the executors built from the options
 	// (tests).
 	Executors map[string]action.Executor
@@ -101,6 +105,9 @@ type Daemon struct {
 	// oldHits and oldMisses are the query caches' counts of the runbook
 	// sets a reload replaced.
 	oldHits, oldMisses int64
+	loadedAt           time.Time
+	reloadErr          error
+	loadedFP           uint64 // the runbook folder's fingerprint at the last Reload, loaded or not
 }
 
 // loaded is one runbook set and what evaluates it; Reload swaps it whole.
@@ -233,6 +240,19 @@ func (d *Daemon) Ready() error {
 // that does not load leaves the set in force as it was; the error says
 // why.
 func (d *Daemon) Reload(ctx context.Context) error {
+	fp := d.fingerprint() // before reading: a change while loading is seen at the next poll
+	err := d.reload(ctx)
+	d.mu.Lock()
+	d.loadedFP = fp
+	d.reloadErr = err
+	if err == nil {
+		d.loadedAt = d.opts.Now().UTC()
+	}
+	d.mu.Unlock()
+	return err
+}
+
+func (d *Daemon) reload(ctx context.Context) error {
 	db, err := sql.Open("duckdb", "")
 	if err != nil {
 		return err
@@ -316,6 +336,10 @@ func (d *Daemon) Run(ctx context.Context) error {
 		errc <- d.evalLoop(stopEval)
 	}()
 	var sources sync.WaitGroup
+	if d.opts.ReloadPoll >= 0 {
+		poll := cmp.Or(d.opts.ReloadPoll, 2*time.Second)
+		sources.Go(func() { d.watchRunbooks(ctx, poll) })
+	}
 	for _, f := range d.opts.Folders {
 		sources.Go(func() {
 			if err := d.watch(ctx, f); err != nil && !errors.Is(err, context.Canceled) {

@@ -81,7 +81,7 @@ func (e *env) start(folders ...daemon.Folder) (*daemon.Daemon, func()) {
 	e.t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	d, err := daemon.Open(ctx, daemon.Options{DB: e.db, RunbookDir: filepath.Join(e.dir, "runbooks"), Alerts: true,
-		Stdout: e.stdout, Folders: folders, BatchWait: 10 * time.Millisecond,
+		Stdout: e.stdout, Folders: folders, BatchWait: 10 * time.Millisecond, ReloadPoll: 20 * time.Millisecond,
 		Now:    func() time.Time { return time.Date(2024, 5, 1, 12, 5, 0, 0, time.UTC) },
 		Logger: slog.New(slog.NewTextHandler(e.t.Output(), nil))})
 	if err != nil {
@@ -289,4 +289,38 @@ func metric(t *testing.T, d *daemon.Daemon, series string) float64 {
 	}
 	t.Fatalf("no series %s", series)
 	return 0
+}
+
+// TestHotReload: a runbook added to the folder is loaded while serving; a
+// broken one keeps the set in force and says why; mended, it loads.
+func TestHotReload(t *testing.T) {
+	e := newEnv(t)
+	d, stop := e.start()
+	defer stop()
+	rb := filepath.Join(e.dir, "runbooks")
+	second := strings.Replace(closer, "name: closer", "name: closer-two", 1)
+	if err := os.WriteFile(filepath.Join(rb, "two.yaml"), []byte(second), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	until(t, "the second runbook", func() bool { return len(d.Runbooks().Runbooks) == 2 })
+	if err := os.WriteFile(filepath.Join(rb, "three.yaml"), []byte("name: [broken\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	until(t, "the failed reload", func() bool { _, err := d.ReloadStatus(); return err != nil })
+	if _, err := d.ReloadStatus(); !strings.Contains(err.Error(), "three.yaml:2:1: syntax") {
+		t.Fatalf("the error does not say where: %v", err)
+	}
+	if n := len(d.Runbooks().Runbooks); n != 2 {
+		t.Fatalf("%d runbooks in force after a broken reload", n)
+	}
+	if err := os.WriteFile(filepath.Join(rb, "three.yaml"), []byte(strings.Replace(closer, "name: closer", "name: closer-three", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	until(t, "the mended runbook", func() bool { return len(d.Runbooks().Runbooks) == 3 })
+	if _, err := d.ReloadStatus(); err != nil {
+		t.Fatal(err)
+	}
+	if got := metric(t, d, `trailbook_runbook_reloads_total{result="error"}`); got < 1 {
+		t.Fatalf("reload errors: %v", got)
+	}
 }
