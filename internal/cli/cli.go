@@ -91,6 +91,8 @@ Exit codes: 0 ok, 1 the input had problems (e.g. rejected records), 2 error.`,
 		newAuditCmd(env),
 		newRunbookCmd(env),
 		newGateCmd(env),
+		newServeCmd(env),
+		newConfigCmd(env),
 	)
 	return root
 }

@@ -6,7 +6,9 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"syscall"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -15,6 +17,14 @@ import (
 // TestMain lets the scripts run `trailbook` as a real process, built from
 // this package's Main.
 func TestMain(m *testing.M) {
+	// Tests that run trailbook as a process of their own (serve, to be
+	// killed) run this binary with TRAILBOOK_RUN_MAIN=1.
+	if os.Getenv("TRAILBOOK_RUN_MAIN") == "1" {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		code := Main(ctx, os.Args[1:], Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv})
+		stop()
+		os.Exit(code)
+	}
 	testscript.Main(m, map[string]func(){
 		"trailbook": func() {
 			os.Exit(Main(context.Background(), os.Args[1:], Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv}))
