@@ -58,6 +58,9 @@ type Options struct {
 	EvidenceRows     int
 	CacheTTL         time.Duration // the engine's query cache; default 1m
 	Folders          []Folder
+	// Sources are the other live sources (S3, SQS), each run until the
+	// daemon stops.
+	Sources []Source
 	// BatchEvents bounds the events of one commit and of one evaluation
 	// pass (default 1000); BatchWait is how long the writer waits to fill
 	// a commit once it has a delivery (default 200ms).
@@ -76,6 +79,31 @@ type Options struct {
 	Getenv    func(string) string
 	Logger    *slog.Logger
 	Now       func() time.Time
+}
+
+// Source is a live source of CloudTrail files. Run delivers each file it
+// takes with deliver, which returns once the file's events (and its
+// ledger row, ingested_files, named by the File's Source: the source's
+// checkpoint) are committed, or with an error when they are not; the
+// source then acknowledges upstream (deletes an SQS message) or moves
+// its own position. Run returns when ctx ends.
+type Source interface {
+	Name() string
+	Kind() string // s3, sqs: the metrics' source label
+	Run(ctx context.Context, deliver Deliver) error
+}
+
+// Deliver hands one file to the pipeline and waits for its commit.
+type Deliver func(ctx context.Context, f *store.File) (store.Counts, error)
+
+// Ingested reports whether the store has taken a file under source (its
+// ingested_files row), for sources that list what to take.
+func (d *Daemon) Ingested(ctx context.Context, source string) (bool, error) {
+	var n int
+	if err := d.st.DB().QueryRowContext(ctx, `SELECT count(*) FROM ingested_files WHERE source = ?`, source).Scan(&n); err != nil {
+		return false, err
+	}
+	return n > 0, nil
 }
 
 // Folder is a watched folder: new CloudTrail files under Path (an AWSLogs
@@ -327,7 +355,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	// The writer and evaluator outlive ctx to drain: they stop when
 	// intake is closed and the queue is empty.
 	var wg sync.WaitGroup
-	errc := make(chan error, 2+len(d.opts.Folders))
+	errc := make(chan error, 2+len(d.opts.Folders)+len(d.opts.Sources))
 	stopEval := make(chan struct{})
 	wg.Go(func() { errc <- d.writeLoop() })
 	evalDone := make(chan struct{})
@@ -339,6 +367,14 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if d.opts.ReloadPoll >= 0 {
 		poll := cmp.Or(d.opts.ReloadPoll, 2*time.Second)
 		sources.Go(func() { d.watchRunbooks(ctx, poll) })
+	}
+	for _, src := range d.opts.Sources {
+		sources.Go(func() {
+			deliver := func(ctx context.Context, f *store.File) (store.Counts, error) { return d.deliver(ctx, src.Kind(), f) }
+			if err := src.Run(ctx, deliver); err != nil && !errors.Is(err, context.Canceled) {
+				errc <- fmt.Errorf("source %s: %w", src.Name(), err)
+			}
+		})
 	}
 	for _, f := range d.opts.Folders {
 		sources.Go(func() {
