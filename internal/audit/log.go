@@ -43,6 +43,12 @@ type Options struct {
 	// Now is the clock for entries appended without a Time; nil means
 	// time.Now.
 	Now func() time.Time
+	// DeferMirror makes Append write the file alone and leave the copy to
+	// the mirror to Flush (or Close): one store transaction for many
+	// appends instead of one each, for a writer that appends often (the
+	// daemon flushes after each batch). The file stays the record; a
+	// crash before a Flush leaves the mirror behind, which Open repairs.
+	DeferMirror bool
 }
 
 // Log is an open audit log file. Its methods are safe for concurrent use:
@@ -53,6 +59,7 @@ type Log struct {
 	path   string
 	mirror Mirror
 	now    func() time.Time
+	defer_ bool // Options.DeferMirror
 
 	mu      sync.Mutex
 	f       *os.File // nil once closed
@@ -87,7 +94,7 @@ func Open(path string, opts Options) (*Log, error) {
 	if errors.Is(statErr, os.ErrNotExist) {
 		syncDir(filepath.Dir(path))
 	}
-	l := &Log{path: path, mirror: opts.Mirror, now: opts.Now, f: f, last: Genesis}
+	l := &Log{path: path, mirror: opts.Mirror, now: opts.Now, defer_: opts.DeferMirror, f: f, last: Genesis}
 	ctx := context.Background()
 	if err := l.load(ctx); err != nil {
 		f.Close()
@@ -258,6 +265,9 @@ func (l *Log) Append(ctx context.Context, entries ...Entry) ([]Entry, error) {
 	last := &out[len(out)-1]
 	l.seq, l.last = last.Seq, last.Hash
 	l.pending = append(l.pending, out...)
+	if l.defer_ && len(l.pending) < maxDeferred {
+		return out, nil
+	}
 	if err := l.copyPending(ctx); err != nil {
 		return out, fmt.Errorf("append to audit log %s: entries %d to %d are in the file, but copying them to the store failed (the next append retries): %w",
 			l.path, out[0].Seq, last.Seq, err)
@@ -340,6 +350,24 @@ func (l *Log) write(buf []byte) error {
 	return nil
 }
 
+// maxDeferred bounds the entries a DeferMirror log keeps for the next
+// Flush.
+const maxDeferred = 4096
+
+// Flush copies to the mirror the entries appended since the last copy
+// (with DeferMirror; otherwise there are none).
+func (l *Log) Flush(ctx context.Context) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.pending) == 0 || l.f == nil {
+		return nil
+	}
+	if err := l.copyPending(ctx); err != nil {
+		return fmt.Errorf("audit log %s: copy to the store: %w", l.path, err)
+	}
+	return nil
+}
+
 // copyPending copies the entries the mirror lacks to it.
 func (l *Log) copyPending(ctx context.Context) error {
 	if l.mirror == nil {
@@ -376,7 +404,15 @@ func (l *Log) Close() error {
 	if l.f == nil {
 		return nil
 	}
-	err := l.f.Close()
+	var errs []error
+	if len(l.pending) > 0 {
+		// What a DeferMirror log holds back; a failure is repaired by the
+		// next Open.
+		if err := l.copyPending(context.Background()); err != nil {
+			errs = append(errs, fmt.Errorf("copy to the store: %w", err))
+		}
+	}
+	err := errors.Join(append(errs, l.f.Close())...)
 	l.f = nil
 	if err != nil {
 		return fmt.Errorf("close audit log %s: %w", l.path, err)

@@ -461,3 +461,41 @@ func TestDefaultPath(t *testing.T) {
 		}
 	}
 }
+
+// TestDeferMirror: with DeferMirror the store's copy waits for Flush (or
+// Close), and then holds every entry; the chain verifies either way.
+func TestDeferMirror(t *testing.T) {
+	ctx := context.Background()
+	st, dbPath := openStore(t)
+	path := dbPath + ".audit.jsonl"
+	l, err := Open(path, Options{Mirror: st, Now: clock(), DeferMirror: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range sampleEntries() {
+		if _, err := l.Append(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rows, err := st.AuditRows(ctx)
+	if err != nil || len(rows) != 0 {
+		t.Fatalf("before Flush the store holds %d rows (%v)", len(rows), err)
+	}
+	mustOK(t, verifyFile(t, path, rows))
+	if err := l.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if rows, err = st.AuditRows(ctx); err != nil || len(rows) != len(sampleEntries()) {
+		t.Fatalf("after Flush the store holds %d rows (%v)", len(rows), err)
+	}
+	if _, err := l.Append(ctx, sampleEntries()[0]); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if rows, err = st.AuditRows(ctx); err != nil || len(rows) != len(sampleEntries())+1 {
+		t.Fatalf("after Close the store holds %d rows (%v)", len(rows), err)
+	}
+	mustOK(t, verifyFile(t, path, rows))
+}
