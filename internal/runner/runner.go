@@ -40,69 +40,105 @@ type Runner struct {
 // action's outcome in order. It stops at the first store or audit error;
 // an action that fails is an outcome, not an error.
 func (r *Runner) Apply(ctx context.Context, plan engine.Plan) ([]action.Outcome, error) {
-	now := r.now()
-	var outcomes []action.Outcome
-	for _, run := range plan.Runs {
-		data, err := json.Marshal(map[string]any{
-			"reason": run.Reason, "mode": run.Mode, "params": run.Params, "query": run.Query,
-			"args": run.Args, "row_count": run.RowCount, "rows": run.Rows, "event": plan.Event,
-			"violations": run.Violations, "recheck_at": run.RecheckAt,
-		})
-		if err != nil {
-			return outcomes, err
-		}
-		if _, err := r.Audit.Append(ctx, audit.Entry{Kind: "evaluation", Runbook: run.Runbook, EventID: plan.Event.ID, Decision: run.Decision, Data: data}); err != nil {
-			return outcomes, err
-		}
-		for _, a := range run.Actions {
-			o, err := r.apply(ctx, plan, a, now)
-			if err != nil {
-				return outcomes, err
-			}
-			outcomes = append(outcomes, o)
-		}
-		if run.Decision == engine.Deferred {
-			if err := r.Store.Defer(ctx, store.Deferred{Runbook: run.Runbook, EventKey: plan.Event.Key, EventID: plan.Event.ID,
-				Record: plan.Record, RecheckAt: run.RecheckAt}); err != nil {
-				return outcomes, err
-			}
-		}
-		if run.Decision == engine.Act && !run.CooldownUntil.IsZero() {
-			if err := r.Store.StartCooldown(ctx, run.Runbook, run.Dedup, run.CooldownUntil); err != nil {
-				return outcomes, err
-			}
-		}
+	outs, err := r.ApplyAll(ctx, []engine.Plan{plan})
+	if len(outs) == 0 {
+		return nil, err
 	}
-	return outcomes, nil
+	return outs[0], err
 }
 
-func (r *Runner) apply(ctx context.Context, plan engine.Plan, a action.Action, now time.Time) (action.Outcome, error) {
-	start := time.Now()
-	claimed, err := r.Store.ClaimAction(ctx, a, plan.Event.ID, now)
-	if err != nil {
-		return action.Outcome{}, err
-	}
-	o := action.Outcome{Key: a.Key, Status: action.StatusSkipped, Detail: "already carried out under this key"}
-	if claimed {
-		o = r.execute(ctx, a)
-		if err := r.Store.FinishAction(ctx, o, r.now()); err != nil {
-			return o, err
+// ApplyAll is Apply for a batch of plans, with one audit append, one
+// claim transaction and one finish transaction for all: the evaluations
+// are audited, every action is claimed by key (only the claimed ones are
+// carried out, in order), their outcomes recorded and audited, and the
+// deferrals and cooldowns written. outs[i] are plans[i]'s outcomes.
+func (r *Runner) ApplyAll(ctx context.Context, plans []engine.Plan) (outs [][]action.Outcome, err error) {
+	now := r.now()
+	var evals []audit.Entry
+	var claims []store.Claim
+	for _, plan := range plans {
+		for _, run := range plan.Runs {
+			data, err := json.Marshal(map[string]any{
+				"reason": run.Reason, "mode": run.Mode, "params": run.Params, "query": run.Query,
+				"args": run.Args, "row_count": run.RowCount, "rows": run.Rows, "event": plan.Event,
+				"violations": run.Violations, "recheck_at": run.RecheckAt,
+			})
+			if err != nil {
+				return nil, err
+			}
+			evals = append(evals, audit.Entry{Kind: "evaluation", Runbook: run.Runbook, EventID: plan.Event.ID, Decision: run.Decision, Data: data})
+			for _, a := range run.Actions {
+				claims = append(claims, store.Claim{Action: a, EventID: plan.Event.ID})
+			}
 		}
 	}
-	data, err := json.Marshal(map[string]any{"action": a, "outcome": o})
-	if err != nil {
-		return o, err
+	if _, err := r.Audit.Append(ctx, evals...); err != nil {
+		return nil, err
 	}
-	if _, err := r.Audit.Append(ctx, audit.Entry{Kind: "action", Runbook: a.Runbook, EventID: plan.Event.ID, ActionKey: a.Key, Decision: o.Status, Data: data}); err != nil {
-		return o, err
+	var claimed []bool
+	if len(claims) > 0 {
+		if claimed, err = r.Store.ClaimActions(ctx, claims, now); err != nil {
+			return nil, err
+		}
 	}
-	if r.Observe != nil {
-		r.Observe(a, o, time.Since(start))
+	// Carry out what was claimed, in order.
+	outcomes := make([]action.Outcome, len(claims))
+	took := make([]time.Duration, len(claims))
+	var done []action.Outcome
+	for i, c := range claims {
+		start := time.Now()
+		o := action.Outcome{Key: c.Action.Key, Status: action.StatusSkipped, Detail: "already carried out under this key"}
+		if claimed[i] {
+			o = r.execute(ctx, c.Action)
+			done = append(done, o)
+		}
+		outcomes[i], took[i] = o, time.Since(start)
 	}
-	if r.Logger != nil {
-		r.Logger.Info("action", "key", a.Key, "kind", a.Kind, "enforce", a.Enforce, "status", o.Status)
+	if len(done) > 0 {
+		if err := r.Store.FinishActions(ctx, done, r.now()); err != nil {
+			return nil, err
+		}
 	}
-	return o, nil
+	var acts []audit.Entry
+	for i, c := range claims {
+		data, err := json.Marshal(map[string]any{"action": c.Action, "outcome": outcomes[i]})
+		if err != nil {
+			return nil, err
+		}
+		acts = append(acts, audit.Entry{Kind: "action", Runbook: c.Action.Runbook, EventID: c.EventID, ActionKey: c.Action.Key, Decision: outcomes[i].Status, Data: data})
+	}
+	if _, err := r.Audit.Append(ctx, acts...); err != nil {
+		return nil, err
+	}
+	for i, c := range claims {
+		if r.Observe != nil {
+			r.Observe(c.Action, outcomes[i], took[i])
+		}
+		if r.Logger != nil {
+			r.Logger.Info("action", "key", c.Action.Key, "kind", c.Action.Kind, "enforce", c.Action.Enforce, "status", outcomes[i].Status)
+		}
+	}
+	// Deferrals and cooldowns, and the outcomes by plan.
+	outs = make([][]action.Outcome, len(plans))
+	k := 0
+	for p, plan := range plans {
+		for _, run := range plan.Runs {
+			outs[p] = append(outs[p], outcomes[k:k+len(run.Actions)]...)
+			k += len(run.Actions)
+			if run.Decision == engine.Deferred {
+				if err := r.Store.Defer(ctx, store.Deferred{Runbook: run.Runbook, EventKey: plan.Event.Key, EventID: plan.Event.ID,
+					Record: plan.Record, RecheckAt: run.RecheckAt}); err != nil {
+					return outs, err
+				}
+			}
+			if run.Decision == engine.Act && !run.CooldownUntil.IsZero() {
+				if err := r.Store.StartCooldown(ctx, run.Runbook, run.Dedup, run.CooldownUntil); err != nil {
+					return outs, err
+				}
+			}
+		}
+	}
+	return outs, nil
 }
 
 // execute hands a to its executor when it is enforced, an alert that is
@@ -110,7 +146,14 @@ func (r *Runner) apply(ctx context.Context, plan engine.Plan, a action.Action, n
 // Trailbook's own state, not the world's: closing one in a dry run is
 // what lets pipelines stop on what a runbook saw before anyone trusts it
 // to act on AWS, and a reopening undoes it.
-func (r *Runner) execute(ctx context.Context, a action.Action) action.Outcome {
+func (r *Runner) execute(ctx context.Context, a action.Action) (out action.Outcome) {
+	// An executor that panics fails its action; it does not take the
+	// process (and every action claimed with it) down.
+	defer func() {
+		if p := recover(); p != nil {
+			out = action.Outcome{Key: a.Key, Status: action.StatusFailed, Error: fmt.Sprintf("the %s executor panicked: %v", a.Kind, p)}
+		}
+	}()
 	send := a.Enforce || (a.Kind == action.KindAlert && r.Alerts) || a.Kind == action.KindGate
 	if !send {
 		return action.Outcome{Key: a.Key, Status: action.StatusPlanned, Detail: "dry run: " + a.Reason}

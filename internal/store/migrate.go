@@ -7,7 +7,7 @@ import (
 )
 
 // schemaVersion is the version of the schema this build writes.
-const schemaVersion = 6
+const schemaVersion = 7
 
 // migrations returns the schema steps; entry i moves version i to i+1.
 func migrations() []string {
@@ -155,6 +155,25 @@ func migrations() []string {
 		queued_at TIMESTAMP NOT NULL,
 		PRIMARY KEY (key_hi, key_lo)
 	);`,
+		// 6 -> 7: live sources ask whether a file was taken, one name at
+		// a time, and a gate action whether its state is set. The evaluation queue carries each record and its place
+		// in arrival order, so that the evaluator reads the queue alone,
+		// not the events table (whose eventJson it would decompress).
+		`CREATE INDEX ingested_files_source ON ingested_files (source);
+	CREATE INDEX gate_states_action_key ON gate_states (action_key);
+	CREATE SEQUENCE pending_evaluations_seq;
+	CREATE TABLE pending_evaluations_7 (
+		seq BIGINT NOT NULL,
+		key_hi UBIGINT NOT NULL, key_lo UBIGINT NOT NULL,
+		queued_at TIMESTAMP NOT NULL,
+		record VARCHAR NOT NULL,       -- the CloudTrail record, as eventJson
+		PRIMARY KEY (key_hi, key_lo)
+	);
+	INSERT INTO pending_evaluations_7
+		SELECT nextval('pending_evaluations_seq'), p.key_hi, p.key_lo, p.queued_at, e.eventJson
+		FROM pending_evaluations p JOIN event_store e USING (key_hi, key_lo) ORDER BY p.queued_at, e.eventTime, e.eventID;
+	DROP TABLE pending_evaluations;
+	ALTER TABLE pending_evaluations_7 RENAME TO pending_evaluations;`,
 	}
 }
 

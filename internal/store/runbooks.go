@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -16,48 +17,121 @@ import (
 // action with the same key was already carried out (or planned, in dry
 // run) — the idempotency that keeps retries and restarts from applying an
 // action twice. An action claimed before but never finished (a crash
-// midway) may be claimed again, up to three attempts in all: every action
-// Trailbook takes is safe to repeat.
+// midway) may be claimed again, up to MaxAttempts claims in all: every
+// action Trailbook takes is safe to repeat. Claims are made a batch at a
+// time, so a crash counts against every action of its batch, not only the
+// one being carried out; the limit is a guard against a crash loop, not a
+// retry policy (an executor's failure is an outcome, never retried).
 func (s *Store) ClaimAction(ctx context.Context, a action.Action, eventID string, now time.Time) (bool, error) {
-	tx, err := s.db.BeginTx(ctx, nil)
+	got, err := s.ClaimActions(ctx, []Claim{{Action: a, EventID: eventID}}, now)
 	if err != nil {
 		return false, err
 	}
+	return got[0], nil
+}
+
+// MaxAttempts is how many times an action may be claimed without being
+// finished before it is given up.
+const MaxAttempts = 20
+
+// Claim is one action to claim, for the event eventID.
+type Claim struct {
+	Action  action.Action
+	EventID string
+}
+
+// ClaimActions is ClaimAction for many actions in one transaction: all
+// claimed or, on error, none. ok[i] says whether to carry out claims[i].
+func (s *Store) ClaimActions(ctx context.Context, claims []Claim, now time.Time) (ok []bool, err error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
 	defer tx.Rollback()
-	var status string
-	var attempts int
-	err = tx.QueryRowContext(ctx, `SELECT status, attempts FROM action_runs WHERE "key" = ?`, a.Key).Scan(&status, &attempts)
-	switch {
-	case err == sql.ErrNoRows:
-		if _, err := tx.ExecContext(ctx, `INSERT INTO action_runs ("key", runbook, event_id, idx, kind, enforce, status, attempts, first_at)
-			VALUES (?, ?, ?, ?, ?, ?, 'claimed', 1, ?)`, a.Key, a.Runbook, eventID, a.Index, a.Kind, a.Enforce, now); err != nil {
-			return false, fmt.Errorf("claim action %s: %w", a.Key, err)
+	ok = make([]bool, len(claims))
+	// What the ledger holds of these keys, in one read.
+	type held struct {
+		status   string
+		attempts int
+	}
+	have := map[string]held{}
+	for part := range slices.Chunk(claims, 500) {
+		args := make([]any, len(part))
+		for i, c := range part {
+			args[i] = c.Action.Key
 		}
-	case err != nil:
-		return false, fmt.Errorf("claim action %s: %w", a.Key, err)
-	case status != "claimed" && !(status == action.StatusPlanned && a.Enforce):
-		return false, nil // done (a dry run may be followed by an enforced one)
-	case status == "claimed" && attempts >= 3:
-		return false, nil
-	default:
-		if _, err := tx.ExecContext(ctx, `UPDATE action_runs SET status = 'claimed', attempts = attempts + 1, enforce = ? WHERE "key" = ?`, a.Enforce, a.Key); err != nil {
-			return false, fmt.Errorf("claim action %s: %w", a.Key, err)
+		rows, err := tx.QueryContext(ctx, `SELECT "key", status, attempts FROM action_runs WHERE "key" IN (`+strings.TrimSuffix(strings.Repeat("?, ", len(part)), ", ")+`)`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("claim actions: %w", err)
+		}
+		for rows.Next() {
+			var k string
+			var h held
+			if err := rows.Scan(&k, &h.status, &h.attempts); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("claim actions: %w", err)
+			}
+			have[k] = h
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("claim actions: %w", err)
 		}
 	}
-	return true, tx.Commit()
+	var insert []any
+	for i, c := range claims {
+		a := c.Action
+		h, seen := have[a.Key]
+		switch {
+		case !seen:
+			insert = append(insert, a.Key, a.Runbook, c.EventID, a.Index, a.Kind, a.Enforce, now)
+			have[a.Key] = held{status: "claimed", attempts: 1} // the same key twice in a batch: once
+			ok[i] = true
+		case h.status != "claimed" && !(h.status == action.StatusPlanned && a.Enforce):
+			// done (a dry run may be followed by an enforced one)
+		case h.status == "claimed" && h.attempts >= MaxAttempts:
+		default:
+			if _, err := tx.ExecContext(ctx, `UPDATE action_runs SET status = 'claimed', attempts = attempts + 1, enforce = ? WHERE "key" = ?`, a.Enforce, a.Key); err != nil {
+				return nil, fmt.Errorf("claim action %s: %w", a.Key, err)
+			}
+			have[a.Key] = held{status: "claimed", attempts: MaxAttempts} // not again in this batch
+			ok[i] = true
+		}
+	}
+	for part := range slices.Chunk(insert, 7*500) {
+		q := `INSERT INTO action_runs ("key", runbook, event_id, idx, kind, enforce, status, attempts, first_at) VALUES ` +
+			strings.TrimSuffix(strings.Repeat(`(?, ?, ?, ?, ?, ?, 'claimed', 1, ?), `, len(part)/7), ", ")
+		if _, err := tx.ExecContext(ctx, q, part...); err != nil {
+			return nil, fmt.Errorf("claim actions: %w", err)
+		}
+	}
+	return ok, tx.Commit()
 }
 
 // FinishAction records the outcome of a claimed action.
 func (s *Store) FinishAction(ctx context.Context, o action.Outcome, now time.Time) error {
-	var undo any
-	if len(o.Undo) > 0 {
-		undo = string(o.Undo)
+	return s.FinishActions(ctx, []action.Outcome{o}, now)
+}
+
+// FinishActions records the outcomes of claimed actions in one
+// transaction.
+func (s *Store) FinishActions(ctx context.Context, outs []action.Outcome, now time.Time) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
 	}
-	if _, err := s.db.ExecContext(ctx, `UPDATE action_runs SET status = ?, detail = ?, error = ?, undo = ?, done_at = ? WHERE "key" = ?`,
-		o.Status, o.Detail, o.Error, undo, now, o.Key); err != nil {
-		return fmt.Errorf("finish action %s: %w", o.Key, err)
+	defer tx.Rollback()
+	for _, o := range outs {
+		var undo any
+		if len(o.Undo) > 0 {
+			undo = string(o.Undo)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE action_runs SET status = ?, detail = ?, error = ?, undo = ?, done_at = ? WHERE "key" = ?`,
+			o.Status, o.Detail, o.Error, undo, now, o.Key); err != nil {
+			return fmt.Errorf("finish action %s: %w", o.Key, err)
+		}
 	}
-	return nil
+	return tx.Commit()
 }
 
 // GateState is one change of an opt-out gate's state.
@@ -68,14 +142,18 @@ type GateState struct {
 	Runbook, EventID, ActionKey string
 }
 
-// SetGate records a gate state change.
+// SetGate records a gate state change. One with an ActionKey is recorded
+// once: setting it again changes nothing.
 func (s *Store) SetGate(ctx context.Context, g GateState) error {
 	var until any
 	if !g.Until.IsZero() {
 		until = g.Until
 	}
-	if _, err := s.db.ExecContext(ctx, `INSERT INTO gate_states VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		g.Gate, g.State, g.Reason, g.SetAt, until, g.SetBy, g.Runbook, g.EventID, g.ActionKey); err != nil {
+	// A runbook's action sets its state once: carried out again (a crash
+	// between doing it and recording it in the ledger), it finds its row.
+	if _, err := s.db.ExecContext(ctx, `INSERT INTO gate_states SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?
+		WHERE ? = '' OR NOT EXISTS (SELECT 1 FROM gate_states WHERE action_key = ?)`,
+		g.Gate, g.State, g.Reason, g.SetAt, until, g.SetBy, g.Runbook, g.EventID, g.ActionKey, g.ActionKey, g.ActionKey); err != nil {
 		return fmt.Errorf("set gate %s: %w", g.Gate, err)
 	}
 	return nil
@@ -214,11 +292,10 @@ type Pending struct {
 	Record       []byte // the CloudTrail record
 }
 
-// PendingEvaluations returns up to limit queued events, oldest event
-// first (QueueEvaluations).
+// PendingEvaluations returns up to limit queued events, in the order
+// they were stored (QueueEvaluations).
 func (s *Store) PendingEvaluations(ctx context.Context, limit int) ([]Pending, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT p.key_hi, p.key_lo, e.eventJson FROM pending_evaluations p
-		JOIN event_store e USING (key_hi, key_lo) ORDER BY e.eventTime, e.eventID, p.key_hi, p.key_lo LIMIT ?`, limit)
+	rows, err := s.db.QueryContext(ctx, `SELECT key_hi, key_lo, record FROM pending_evaluations ORDER BY seq LIMIT ?`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("read pending evaluations: %w", err)
 	}

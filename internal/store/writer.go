@@ -216,7 +216,7 @@ func (w *Writer) Commit(ctx context.Context) (Counts, error) {
 			return Counts{}, fmt.Errorf("commit: insert events: %w", err)
 		}
 		if w.queue {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO pending_evaluations SELECT key_hi, key_lo, ? FROM temp.staging ON CONFLICT DO NOTHING`, time.Now().UTC()); err != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO pending_evaluations SELECT nextval('pending_evaluations_seq'), key_hi, key_lo, ?, eventJson FROM temp.staging ORDER BY file_index, rowid ON CONFLICT DO NOTHING`, time.Now().UTC()); err != nil {
 				return Counts{}, fmt.Errorf("commit: queue evaluations: %w", err)
 			}
 		}
@@ -229,6 +229,7 @@ func (w *Writer) Commit(ctx context.Context) (Counts, error) {
 	}
 	now := time.Now().UTC()
 	var total Counts
+	ledger := make([]any, 0, 9*len(w.files))
 	for i, f := range w.files {
 		for _, rj := range f.Rejects {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO rejects VALUES (?, ?, ?, ?, ?, ?, ?)`,
@@ -237,11 +238,16 @@ func (w *Writer) Commit(ctx context.Context) (Counts, error) {
 			}
 		}
 		c := w.counts[i]
-		if _, err := tx.ExecContext(ctx, `INSERT INTO ingested_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			f.Source, f.Bytes, hex.EncodeToString(f.SHA256[:]), c.Records, c.Stored, c.Duplicates, c.Skipped, c.Rejected, now); err != nil {
-			return Counts{}, fmt.Errorf("commit: record file: %w", err)
-		}
+		ledger = append(ledger, f.Source, f.Bytes, hex.EncodeToString(f.SHA256[:]), c.Records, c.Stored, c.Duplicates, c.Skipped, c.Rejected, now)
 		total.Add(c)
+	}
+	// One statement for the files' ledger rows: a commit of many small
+	// files (the daemon's pushes) pays for one, not one each.
+	for rows := range slices.Chunk(ledger, 9*500) {
+		q := `INSERT INTO ingested_files VALUES ` + strings.Repeat(`(?, ?, ?, ?, ?, ?, ?, ?, ?), `, len(rows)/9-1) + `(?, ?, ?, ?, ?, ?, ?, ?, ?)`
+		if _, err := tx.ExecContext(ctx, q, rows...); err != nil {
+			return Counts{}, fmt.Errorf("commit: record files: %w", err)
+		}
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE trailbook_meta SET watermark = watermark + 1`); err != nil {
 		return Counts{}, fmt.Errorf("commit: move the watermark: %w", err)
