@@ -115,18 +115,32 @@ func runServe(ctx context.Context, p serveParams, env Env) error {
 	for _, f := range cfg.Sources.Folders {
 		folders = append(folders, daemon.Folder{Name: f.Name, Path: f.Path, Poll: f.Poll})
 	}
-	if len(cfg.Sources.S3) > 0 || len(cfg.Sources.SQS) > 0 {
-		return errors.New("serve: S3 and SQS sources are configured but not built yet; remove them from the config")
+	// Sources read their checkpoints from the daemon, opened below.
+	var d *daemon.Daemon
+	ingested := func(ctx context.Context, source string) (bool, error) { return d.Ingested(ctx, source) }
+	var sources []daemon.Source
+	for _, s := range cfg.Sources.S3 {
+		sources = append(sources, daemon.NewS3Source(daemon.S3Config{Name: s.Name, Bucket: s.Bucket, Prefix: s.Prefix, Region: s.Region,
+			Endpoint: s.Endpoint, Poll: s.Poll, Logger: logger,
+			Taken: func(ctx context.Context, prefix string) ([]string, error) { return d.Taken(ctx, prefix) }}, ingested))
+	}
+	for _, s := range cfg.Sources.SQS {
+		wait := s.Wait
+		if wait == 0 {
+			wait = -1 // the config's 0s is short polling; the source's zero is its default
+		}
+		sources = append(sources, daemon.NewSQSSource(daemon.SQSConfig{Name: s.Name, QueueURL: s.QueueURL, Region: s.Region,
+			Endpoint: s.Endpoint, Wait: wait, MaxMessages: s.MaxMessages, Logger: logger}, ingested))
 	}
 	reloadPoll := time.Duration(0)
 	if !cfg.Runbooks.Reload {
 		reloadPoll = -1
 	}
-	d, err := daemon.Open(ctx, daemon.Options{
+	d, err = daemon.Open(ctx, daemon.Options{
 		DB: cfg.Store.Path, RunbookDir: cfg.Runbooks.Dir, Enforce: cfg.Runbooks.Enforce, Alerts: cfg.Runbooks.Alerts,
 		Region: cfg.AWS.Region, Endpoint: cfg.AWS.Endpoint,
 		Identity:     engine.Identity{UserAgent: cfg.Engine.Identity.UserAgent, SessionName: cfg.Engine.Identity.SessionName, Principals: cfg.Engine.Identity.Principals},
-		EvidenceRows: cfg.Engine.EvidenceRows, CacheTTL: cfg.Engine.CacheTTL, Folders: folders,
+		EvidenceRows: cfg.Engine.EvidenceRows, CacheTTL: cfg.Engine.CacheTTL, Folders: folders, Sources: sources,
 		BatchEvents: cfg.Pipeline.BatchEvents, BatchWait: cfg.Pipeline.BatchWait, Queue: cfg.Pipeline.Queue,
 		ReloadPoll: reloadPoll, Stdout: env.Stdout, Getenv: env.Getenv, Logger: logger,
 	})

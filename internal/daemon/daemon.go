@@ -106,6 +106,25 @@ func (d *Daemon) Ingested(ctx context.Context, source string) (bool, error) {
 	return n > 0, nil
 }
 
+// Taken lists the sources under prefix the store has taken (their
+// ingested_files rows), for a source to read its checkpoint at once.
+func (d *Daemon) Taken(ctx context.Context, prefix string) ([]string, error) {
+	rows, err := d.st.DB().QueryContext(ctx, `SELECT DISTINCT source FROM ingested_files WHERE starts_with(source, ?)`, prefix)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
 // Folder is a watched folder: new CloudTrail files under Path (an AWSLogs
 // tree or any other layout) are ingested once each.
 type Folder struct {
@@ -213,7 +232,10 @@ func Open(ctx context.Context, opts Options) (*Daemon, error) {
 			return fail(fmt.Errorf("prepare queries: %w", err))
 		}
 	}
-	if d.audit, err = audit.Open(audit.DefaultPath(opts.DB), audit.Options{Mirror: st}); err != nil {
+	// The store's copy of the audit log is written once per evaluation
+	// pass, not once per entry (a transaction each): the file is the
+	// record.
+	if d.audit, err = audit.Open(audit.DefaultPath(opts.DB), audit.Options{Mirror: st, DeferMirror: true}); err != nil {
 		return fail(err)
 	}
 	if err := d.Reload(ctx); err != nil {
@@ -414,6 +436,14 @@ func (d *Daemon) Run(ctx context.Context) error {
 // writeLoop commits deliveries in batches until intake is closed.
 func (d *Daemon) writeLoop() error {
 	ctx := context.Background() // in-flight work finishes after shutdown begins
+	// One Writer for the daemon's life: a new one would reload the tag
+	// inventory and make its staging table at every commit.
+	var w *store.Writer
+	defer func() {
+		if w != nil {
+			w.Close()
+		}
+	}()
 	for first := range d.intake {
 		batch := []*delivery{first}
 		events := len(first.file.Events)
@@ -433,22 +463,28 @@ func (d *Daemon) writeLoop() error {
 		}
 		timer.Stop()
 		start := time.Now()
-		err := d.commit(ctx, batch)
+		var err error
+		if w == nil {
+			if w, err = d.st.NewWriter(ctx); err == nil {
+				w.QueueEvaluations()
+			}
+		}
+		err = d.commit(ctx, w, batch, err)
 		d.metrics.commitDur.Observe(time.Since(start).Seconds())
 		if err != nil {
 			d.opts.Logger.Error("commit", "err", err)
+			if w != nil {
+				w.Close() // a fresh one next time
+				w = nil
+			}
 		}
 	}
 	return nil
 }
 
-// commit stores batch in one transaction and tells each sender.
-func (d *Daemon) commit(ctx context.Context, batch []*delivery) error {
-	w, err := d.st.NewWriter(ctx)
-	if err == nil {
-		w.QueueEvaluations()
-		defer w.Close()
-	}
+// commit stores batch in one transaction with w and tells each sender;
+// err, when set, is why there is no w, and every sender is told it.
+func (d *Daemon) commit(ctx context.Context, w *store.Writer, batch []*delivery, err error) error {
 	if err == nil {
 		for _, dl := range batch {
 			if err = w.Add(ctx, dl.file); err != nil {
@@ -544,7 +580,12 @@ func (d *Daemon) evalLoop(stop <-chan struct{}) error {
 
 // evaluatePending evaluates up to BatchEvents queued events (and the
 // deferred evaluations now due) and reports how many it took.
-func (d *Daemon) evaluatePending(ctx context.Context) (int, error) {
+func (d *Daemon) evaluatePending(ctx context.Context) (n int, err error) {
+	defer func() {
+		if ferr := d.audit.Flush(ctx); ferr != nil && err == nil {
+			err = ferr
+		}
+	}()
 	cur := d.state.Load()
 	snap := engine.StoreSnapshot{Conn: d.conn}
 	now := d.opts.Now().UTC()
@@ -587,25 +628,36 @@ func (d *Daemon) evaluatePending(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	matched := 0
+	// Plan every matched event in order, then carry the plans out
+	// together (one audit append, one claim and one finish transaction).
+	// A cooldown an earlier plan starts holds for the later ones of the
+	// pass, as if it had been recorded already.
+	pass := &passSnapshot{Snapshot: snap, started: map[[2]string]time.Time{}}
+	var plans []engine.Plan
 	for i := range evs {
 		ev := &evs[i]
 		if len(names[i]) == 0 {
 			continue
 		}
-		matched++
 		start := time.Now()
-		plan, err := cur.eng.EvaluateMatched(ctx, ev, store.EventKey(ev), names[i], snap, now)
+		plan, err := cur.eng.EvaluateMatched(ctx, ev, store.EventKey(ev), names[i], pass, now)
 		if err != nil {
 			return 0, err
 		}
-		if err := d.apply(ctx, cur, plan); err != nil {
-			return 0, err
-		}
 		d.metrics.evalDur.Observe(time.Since(start).Seconds())
+		for _, r := range plan.Runs {
+			if r.Decision == engine.Act && !r.CooldownUntil.IsZero() {
+				pass.started[[2]string{r.Runbook, r.Dedup}] = r.CooldownUntil
+			}
+		}
 		for _, n := range names[i] {
 			d.metrics.matches.WithLabelValues(n).Inc()
 		}
+		plans = append(plans, plan)
+	}
+	matched := len(plans)
+	if err := d.applyAll(ctx, cur, plans); err != nil {
+		return 0, err
 	}
 	if err := d.st.DoneEvaluations(ctx, pending); err != nil {
 		return 0, err
@@ -618,25 +670,50 @@ func (d *Daemon) evaluatePending(ctx context.Context) (int, error) {
 }
 
 func (d *Daemon) apply(ctx context.Context, cur *loaded, plan engine.Plan) error {
-	outs, err := cur.runner.Apply(ctx, plan)
+	return d.applyAll(ctx, cur, []engine.Plan{plan})
+}
+
+func (d *Daemon) applyAll(ctx context.Context, cur *loaded, plans []engine.Plan) error {
+	if len(plans) == 0 {
+		return nil
+	}
+	outs, err := cur.runner.ApplyAll(ctx, plans)
 	if err != nil {
 		return err
 	}
-	for _, r := range plan.Runs {
-		d.metrics.evaluations.WithLabelValues(r.Runbook, r.Decision).Inc()
-	}
-	failed := 0
-	for _, o := range outs {
-		if o.Status == action.StatusFailed {
-			failed++
-			d.opts.Logger.Warn("action failed", "key", o.Key, "err", o.Error)
+	n, failed := 0, 0
+	for p, plan := range plans {
+		for _, r := range plan.Runs {
+			d.metrics.evaluations.WithLabelValues(r.Runbook, r.Decision).Inc()
+		}
+		for _, o := range outs[p] {
+			n++
+			if o.Status == action.StatusFailed {
+				failed++
+				d.opts.Logger.Warn("action failed", "key", o.Key, "err", o.Error)
+			}
 		}
 	}
 	d.mu.Lock()
-	d.counter.Actions += int64(len(outs))
+	d.counter.Actions += int64(n)
 	d.counter.ActionsFailed += int64(failed)
 	d.mu.Unlock()
 	return nil
+}
+
+// passSnapshot is the store as one evaluation pass sees it: cooldowns its
+// earlier plans started count before they are written.
+type passSnapshot struct {
+	engine.Snapshot
+	started map[[2]string]time.Time // runbook, dedup -> until
+}
+
+func (p *passSnapshot) CooldownUntil(ctx context.Context, runbook, dedup string) (time.Time, error) {
+	until, err := p.Snapshot.CooldownUntil(ctx, runbook, dedup)
+	if s := p.started[[2]string{runbook, dedup}]; err == nil && s.After(until) {
+		until = s
+	}
+	return until, err
 }
 
 // jitter spreads pollers started together.

@@ -22,9 +22,13 @@ const maxFolderFile = 1 << 30
 // its events: the checkpoint) is delivered, in lexical order, which in an
 // AWSLogs tree is delivery order.
 func (d *Daemon) watch(ctx context.Context, f Folder) error {
-	done, err := d.ingestedSources(ctx)
+	taken, err := d.Taken(ctx, f.Path)
 	if err != nil {
 		return err
+	}
+	done := map[string]bool{}
+	for _, s := range taken {
+		done[s] = true
 	}
 	sizes := map[string]int64{} // size at the previous poll, of files not yet taken
 	timer := time.NewTimer(jitter(f.Name, f.Poll/4))
@@ -90,22 +94,4 @@ func (d *Daemon) readFile(path string, size int64) (f store.File) {
 	}
 	f, _ = ingest.File(path, data, true, ingest.Options{})
 	return f
-}
-
-// ingestedSources is every source the store has taken.
-func (d *Daemon) ingestedSources(ctx context.Context) (map[string]bool, error) {
-	rows, err := d.st.DB().QueryContext(ctx, `SELECT DISTINCT source FROM ingested_files`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := map[string]bool{}
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			return nil, err
-		}
-		out[s] = true
-	}
-	return out, rows.Err()
 }
