@@ -26,6 +26,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"sort"
 	"strings"
@@ -63,12 +64,14 @@ func main() {
 }
 
 type config struct {
-	events  int
-	seed    int64
-	dir     string
-	out     string
-	runs    int
-	rawRuns int
+	cpuprofile string
+	serveRates string
+	events     int
+	seed       int64
+	dir        string
+	out        string
+	runs       int
+	rawRuns    int
 	// ingestRuns is how many times each ingest runs; the median counts.
 	ingestRuns int
 	// only is "" (everything) or "runbooks" (the runbook steps over the
@@ -94,14 +97,36 @@ func run(ctx context.Context, args []string, log io.Writer) error {
 	fs.StringVar(&c.runbooks, "runbooks", "runbooks", "the shipped runbook folder")
 	fs.IntVar(&c.evalEvents, "eval-events", 50000, "stored events the events/s step evaluates")
 	fs.IntVar(&c.evalRuns, "eval-runs", 3, "timed passes of the events/s step over its events")
+	fs.StringVar(&c.cpuprofile, "cpuprofile", "", "with --only serve: write a CPU profile here")
+	fs.StringVar(&c.serveRates, "serve-rates", "250,500,1000,1500,2000,3000", "with serve: the rates of the 15 s steps, events/s")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if c.only != "" && c.only != "runbooks" && c.only != "gates" {
-		return fmt.Errorf("--only is %q; want runbooks or gates", c.only)
+	if c.only != "" && c.only != "runbooks" && c.only != "gates" && c.only != "serve" {
+		return fmt.Errorf("--only is %q; want runbooks, gates or serve", c.only)
 	}
 	if c.runs < 1 || c.evalRuns < 1 || c.evalEvents < 1 {
 		return errors.New("--runs, --eval-runs and --eval-events must be at least 1")
+	}
+	if c.only == "serve" {
+		if c.cpuprofile != "" {
+			f, err := os.Create(c.cpuprofile)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			if err := pprof.StartCPUProfile(f); err != nil {
+				return err
+			}
+			defer pprof.StopCPUProfile()
+		}
+		s, err := serveSteps(ctx, c, log)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(log, "\nMachine: %s. Not written to %s (--only).\n", machine(), c.out)
+		fmt.Fprint(log, report{serve: s}.serveMarkdown())
+		return nil
 	}
 	if c.only != "" {
 		return onlyRunbooks(ctx, c, log)
@@ -230,6 +255,10 @@ func run(ctx context.Context, args []string, log io.Writer) error {
 	}
 	// 6. Gates, over a copy of the store.
 	if err := gateSteps(ctx, db, c, &rep, log); err != nil {
+		return err
+	}
+	// 7. Serve: intake to action latency.
+	if rep.serve, err = serveSteps(ctx, c, log); err != nil {
 		return err
 	}
 	md := rep.markdown(machine())
@@ -449,6 +478,7 @@ type report struct {
 	queryRuns    int
 	throughput   throughput
 	gates        gateBench
+	serve        serveBench
 }
 
 // tagSeedQuery is issue 3's seed query, verbatim.
@@ -514,5 +544,6 @@ func (r report) markdown(machine string) string {
 	fmt.Fprintf(&b, "**%s** median, %d rows (target: under 100 ms).\n\n", ms(r.tagSeed), r.tagSeedRows)
 	b.WriteString(r.runbooksMarkdown())
 	b.WriteString(r.gatesMarkdown())
+	b.WriteString(r.serveMarkdown())
 	return b.String()
 }
