@@ -474,28 +474,6 @@ Exit codes: 0 done, 2 error.`,
 	return cmd
 }
 
-// gateRow is one line of gate list.
-type gateRow struct {
-	Gate        string      `json:"gate"`
-	Defined     bool        `json:"defined"`
-	State       string      `json:"state"` // open, or the state in force
-	Until       time.Time   `json:"until,omitzero"`
-	SetBy       string      `json:"set_by,omitempty"`
-	Changed     time.Time   `json:"changed,omitzero"`
-	ChangedBy   string      `json:"changed_by,omitempty"`
-	Why         string      `json:"why,omitempty"`
-	LastCheck   string      `json:"last_check,omitempty"`
-	LastChecked time.Time   `json:"last_checked,omitzero"`
-	InForce     []gateState `json:"in_force,omitempty"`
-}
-
-type gateState struct {
-	State  string    `json:"state"`
-	Until  time.Time `json:"until,omitzero"`
-	SetBy  string    `json:"set_by"`
-	Reason string    `json:"reason"`
-}
-
 func runGateList(ctx context.Context, p gateParams, env Env) error {
 	if p.format != "text" && p.format != "json" {
 		return fmt.Errorf("--format %q: want text or json", p.format)
@@ -505,46 +483,9 @@ func runGateList(ctx context.Context, p gateParams, env Env) error {
 		return err
 	}
 	defer s.close()
-	now := time.Now().UTC()
-	states, err := s.st.GateStates(ctx, "")
+	out, err := gate.List(ctx, s.st, s.set, time.Now().UTC())
 	if err != nil {
 		return err
-	}
-	byGate := map[string][]store.GateState{}
-	for _, st := range states {
-		byGate[st.Gate] = append(byGate[st.Gate], st)
-	}
-	names := map[string]bool{}
-	for _, g := range s.set.Gates {
-		names[g.Name] = true
-	}
-	for n := range byGate {
-		if _, ok := names[n]; !ok {
-			names[n] = false // closed by a runbook, defined elsewhere
-		}
-	}
-	last, err := lastChecks(ctx, s.st)
-	if err != nil {
-		return err
-	}
-	var out []gateRow
-	for _, name := range slices.Sorted(maps.Keys(names)) {
-		r := gateRow{Gate: name, Defined: s.set.Gate(name) != nil, State: gate.Open}
-		hist := byGate[name]
-		if len(hist) > 0 {
-			l := hist[len(hist)-1]
-			r.Changed, r.ChangedBy, r.Why = l.SetAt, l.SetBy, l.State+": "+l.Reason
-		}
-		for _, st := range gate.InForce(hist, now) {
-			r.InForce = append(r.InForce, gateState{State: st.State, Until: st.Until, SetBy: st.SetBy, Reason: st.Reason})
-		}
-		if n := len(r.InForce); n > 0 {
-			r.State, r.Until, r.SetBy = r.InForce[n-1].State, r.InForce[n-1].Until, r.InForce[n-1].SetBy
-		}
-		if lc, ok := last[name]; ok {
-			r.LastCheck, r.LastChecked = lc.Decision, lc.LoggedAt.UTC()
-		}
-		out = append(out, r)
 	}
 	if p.format == "json" {
 		b, err := json.MarshalIndent(out, "", "  ")
@@ -584,22 +525,4 @@ func oneLine(s string, n int) string {
 		return s[:n-3] + "..."
 	}
 	return s
-}
-
-// lastChecks is each gate's last gate-decision audit row.
-func lastChecks(ctx context.Context, st *store.Store) (map[string]store.AuditRow, error) {
-	rows, err := st.DB().QueryContext(ctx, `SELECT gate, arg_max(decision, seq), max(logged_at) FROM audit WHERE kind = ? GROUP BY gate`, gate.KindDecision)
-	if err != nil {
-		return nil, fmt.Errorf("read audit: %w", err)
-	}
-	defer rows.Close()
-	out := map[string]store.AuditRow{}
-	for rows.Next() {
-		var r store.AuditRow
-		if err := rows.Scan(&r.Gate, &r.Decision, &r.LoggedAt); err != nil {
-			return nil, fmt.Errorf("read audit: %w", err)
-		}
-		out[r.Gate] = r
-	}
-	return out, rows.Err()
 }

@@ -2,7 +2,6 @@ package server
 
 import (
 	"fmt"
-	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -10,116 +9,21 @@ import (
 
 	"github.com/trailbook/trailbook/internal/gate"
 	"github.com/trailbook/trailbook/internal/runbook"
-	"github.com/trailbook/trailbook/internal/store"
 )
 
-// gateInfo is one gate as GET /v1/gates lists it: what `trailbook gate
-// list --format json` prints.
-type gateInfo struct {
-	Gate        string      `json:"gate"`
-	Description string      `json:"description,omitempty"`
-	Defined     bool        `json:"defined"`
-	Owners      []string    `json:"owners,omitempty"`
-	State       string      `json:"state"` // open, or the state in force
-	Until       time.Time   `json:"until,omitzero"`
-	SetBy       string      `json:"set_by,omitempty"`
-	Changed     time.Time   `json:"changed,omitzero"`
-	ChangedBy   string      `json:"changed_by,omitempty"`
-	Why         string      `json:"why,omitempty"`
-	LastCheck   string      `json:"last_check,omitempty"`
-	LastChecked time.Time   `json:"last_checked,omitzero"`
-	InForce     []gateState `json:"in_force"`
-}
-
-type gateState struct {
-	State    string    `json:"state"`
-	Until    time.Time `json:"until,omitzero"`
-	SetBy    string    `json:"set_by"`
-	SetAt    time.Time `json:"set_at"`
-	Reason   string    `json:"reason"`
-	Override bool      `json:"override"`
-	Runbook  string    `json:"runbook,omitempty"`
-}
-
 // gates lists every gate the runbook set defines, and any other a
-// runbook has closed: its state now, its last change and its last
-// checked decision. It runs no checks.
+// runbook has closed (gate.List): what `trailbook gate list --format json`
+// prints. It runs no checks.
 func (s *Server) gates(w http.ResponseWriter, r *http.Request, _ *Token) error {
 	if err := noParams(r); err != nil {
 		return err
 	}
-	ctx := r.Context()
-	set := s.set()
-	now := time.Now().UTC()
-	states, err := s.deps.Store.GateStates(ctx, "")
+	out, err := gate.List(r.Context(), s.deps.Store, s.set(), time.Now().UTC())
 	if err != nil {
 		return err
-	}
-	byGate := map[string][]store.GateState{}
-	for _, st := range states {
-		byGate[st.Gate] = append(byGate[st.Gate], st)
-	}
-	names := map[string]bool{}
-	for _, g := range set.Gates {
-		names[g.Name] = true
-	}
-	for n := range byGate {
-		names[n] = true
-	}
-	last, err := s.lastChecks(r)
-	if err != nil {
-		return err
-	}
-	out := []gateInfo{}
-	for _, name := range slices.Sorted(maps.Keys(names)) {
-		info := gateInfo{Gate: name, State: gate.Open, InForce: []gateState{}}
-		if g := set.Gate(name); g != nil {
-			info.Defined, info.Description, info.Owners = true, g.Description, g.Owners
-		}
-		hist := byGate[name]
-		if len(hist) > 0 {
-			l := hist[len(hist)-1]
-			info.Changed, info.ChangedBy, info.Why = l.SetAt.UTC(), l.SetBy, l.State+": "+l.Reason
-		}
-		for _, st := range gate.InForce(hist, now) {
-			info.InForce = append(info.InForce, gateState{State: st.State, Until: st.Until.UTC(), SetBy: st.SetBy,
-				SetAt: st.SetAt.UTC(), Reason: st.Reason, Override: st.Runbook == "", Runbook: st.Runbook})
-		}
-		if n := len(info.InForce); n > 0 {
-			info.State, info.Until, info.SetBy = info.InForce[n-1].State, info.InForce[n-1].Until, info.InForce[n-1].SetBy
-		}
-		if lc, ok := last[name]; ok {
-			info.LastCheck, info.LastChecked = lc.decision, lc.at.UTC()
-		}
-		out = append(out, info)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"gates": out})
 	return nil
-}
-
-type lastCheck struct {
-	decision string
-	at       time.Time
-}
-
-// lastChecks is each gate's last decision in the audit log.
-func (s *Server) lastChecks(r *http.Request) (map[string]lastCheck, error) {
-	rows, err := s.deps.Store.DB().QueryContext(r.Context(),
-		`SELECT gate, arg_max(decision, seq), max(logged_at) FROM audit WHERE kind = ? GROUP BY gate`, gate.KindDecision)
-	if err != nil {
-		return nil, fmt.Errorf("read audit: %w", err)
-	}
-	defer rows.Close()
-	out := map[string]lastCheck{}
-	for rows.Next() {
-		var name string
-		var c lastCheck
-		if err := rows.Scan(&name, &c.decision, &c.at); err != nil {
-			return nil, fmt.Errorf("read audit: %w", err)
-		}
-		out[name] = c
-	}
-	return out, rows.Err()
 }
 
 // gateOf is the gate r's path names, or a 404 naming those there are.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/trailbook/trailbook/internal/audit"
+	"github.com/trailbook/trailbook/internal/gate"
 )
 
 type checkResult struct {
@@ -36,13 +37,13 @@ func (f *fixture) check(path, who string) checkResult {
 	return c
 }
 
-func (f *fixture) gateList() map[string]gateInfo {
+func (f *fixture) gateList() map[string]gate.Listing {
 	f.t.Helper()
 	var res struct {
-		Gates []gateInfo `json:"gates"`
+		Gates []gate.Listing `json:"gates"`
 	}
 	f.do("GET", "/v1/gates", "reader", nil).ok(f.t, &res)
-	out := map[string]gateInfo{}
+	out := map[string]gate.Listing{}
 	for _, g := range res.Gates {
 		out[g.Gate] = g
 	}
