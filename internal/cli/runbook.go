@@ -133,20 +133,8 @@ func runRunbookTests(ctx context.Context, dir string, verbose bool, stdout, stde
 	}
 	failed := 0
 	for _, r := range results {
-		if r.Pass {
-			if verbose {
-				fmt.Fprintf(stdout, "ok    %s: %s\n", r.Runbook, r.Test)
-			}
-			continue
-		}
-		failed++
-		fmt.Fprintf(stdout, "FAIL  %s: %s (%s:%d)\n", r.Runbook, r.Test, r.Pos.File, r.Pos.Line)
-		for _, l := range strings.Split(r.Diff, "\n") {
-			fmt.Fprintf(stdout, "      %s\n", l)
-		}
-		if verbose && r.Err == nil {
-			b, _ := json.MarshalIndent(r.Run, "      ", "  ")
-			fmt.Fprintf(stdout, "      run: %s\n", b)
+		if !testLine(stdout, verbose, r.Runbook, r.Test, r.Pos, r.Pass, r.Diff, "run", r.Run, r.Err) {
+			failed++
 		}
 	}
 	gates, err := runbooktest.RunGates(ctx, set, scratch)
@@ -154,20 +142,8 @@ func runRunbookTests(ctx context.Context, dir string, verbose bool, stdout, stde
 		return err
 	}
 	for _, r := range gates {
-		if r.Pass {
-			if verbose {
-				fmt.Fprintf(stdout, "ok    gate %s: %s\n", r.Gate, r.Test)
-			}
-			continue
-		}
-		failed++
-		fmt.Fprintf(stdout, "FAIL  gate %s: %s (%s:%d)\n", r.Gate, r.Test, r.Pos.File, r.Pos.Line)
-		for _, l := range strings.Split(r.Diff, "\n") {
-			fmt.Fprintf(stdout, "      %s\n", l)
-		}
-		if verbose && r.Err == nil {
-			b, _ := json.MarshalIndent(r.Decision, "      ", "  ")
-			fmt.Fprintf(stdout, "      decision: %s\n", b)
+		if !testLine(stdout, verbose, "gate "+r.Gate, r.Test, r.Pos, r.Pass, r.Diff, "decision", r.Decision, r.Err) {
+			failed++
 		}
 	}
 	fmt.Fprintf(stdout, "%d runbooks, %d gates, %d tests, %d failed (%s)\n", len(set.Runbooks), len(set.Gates), len(results)+len(gates), failed, time.Since(start).Round(time.Millisecond))
@@ -175,6 +151,27 @@ func runRunbookTests(ctx context.Context, dir string, verbose bool, stdout, stde
 		return &exitError{code: ExitFindings}
 	}
 	return nil
+}
+
+// testLine prints one test's result, ok (verbose only) or FAIL with what
+// it expected and got, and, verbose, what the engine made of it (as
+// label); it reports pass.
+func testLine(w io.Writer, verbose bool, subject, test string, pos runbook.Pos, pass bool, diff, label string, detail any, err error) bool {
+	if pass {
+		if verbose {
+			fmt.Fprintf(w, "ok    %s: %s\n", subject, test)
+		}
+		return true
+	}
+	fmt.Fprintf(w, "FAIL  %s: %s (%s:%d)\n", subject, test, pos.File, pos.Line)
+	for _, l := range strings.Split(diff, "\n") {
+		fmt.Fprintf(w, "      %s\n", l)
+	}
+	if verbose && err == nil {
+		b, _ := json.MarshalIndent(detail, "      ", "  ")
+		fmt.Fprintf(w, "      %s: %s\n", label, b)
+	}
+	return false
 }
 
 type runbookExplainParams struct {
