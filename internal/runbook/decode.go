@@ -50,16 +50,7 @@ func (d *decoder) runbook(root *yaml.Node) *Runbook {
 	}
 
 	if v := missing("name", "the runbook has no name"); v != nil {
-		if name, ok := d.nonEmpty(v, "name"); ok {
-			if !namePattern().MatchString(name) {
-				d.errorf(v, CodeBadValue, "name %q may hold only lowercase letters, digits and '-', and starts with a letter or digit", name)
-			} else if prev, dup := d.l.names[name]; dup {
-				d.errorf(v, CodeDuplicate, "runbook %s is already defined at %s:%d:%d", name, prev.File, prev.Line, prev.Col)
-			} else {
-				d.l.names[name] = d.pos(v)
-			}
-			r.Name = name
-		}
+		r.Name = d.definedName(v, "name", "name", "runbook", d.l.names)
 	}
 	if v := missing("description", "the runbook has no description"); v != nil {
 		r.Description, _ = d.nonEmpty(v, "description")
@@ -124,6 +115,25 @@ func (d *decoder) runbook(root *yaml.Node) *Runbook {
 		d.errorf(root, CodeMissingTests, "the runbook has no tests; give at least one that shows it acting")
 	}
 	return r
+}
+
+// definedName decodes the name a runbook or gate (kind) is defined under
+// (the value of key; label names it in messages), reporting a malformed
+// name and one defined before, which names records.
+func (d *decoder) definedName(v *yaml.Node, key, label, kind string, names map[string]Pos) string {
+	name, ok := d.nonEmpty(v, key)
+	switch {
+	case !ok:
+	case !namePattern().MatchString(name):
+		d.errorf(v, CodeBadValue, "%s %q may hold only lowercase letters, digits and '-', and starts with a letter or digit", label, name)
+	default:
+		if prev, dup := names[name]; dup {
+			d.errorf(v, CodeDuplicate, "%s %s is already defined at %s:%d:%d", kind, name, prev.File, prev.Line, prev.Col)
+		} else {
+			names[name] = d.pos(v)
+		}
+	}
+	return name
 }
 
 // params decodes the params mapping, in order: each param's expression

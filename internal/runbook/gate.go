@@ -177,17 +177,7 @@ func (d *decoder) gateDef(root *yaml.Node) *Gate {
 		return nil
 	}
 	if v := got["gate"]; v != nil {
-		if name, ok := d.nonEmpty(v, "gate"); ok {
-			switch prev, dup := d.l.gates[name]; {
-			case !namePattern().MatchString(name):
-				d.errorf(v, CodeBadValue, "gate name %q may hold only lowercase letters, digits and '-', and starts with a letter or digit", name)
-			case dup:
-				d.errorf(v, CodeDuplicate, "gate %s is already defined at %s:%d:%d", name, prev.File, prev.Line, prev.Col)
-			default:
-				d.l.gates[name] = d.pos(v)
-			}
-			g.Name = name
-		}
+		g.Name = d.definedName(v, "gate", "gate name", "gate", d.l.gates)
 	}
 	if v := got["description"]; v != nil {
 		g.Description, _ = d.nonEmpty(v, "description")
@@ -372,21 +362,9 @@ func (d *decoder) gateTest(n *yaml.Node, g *Gate, names map[string]*yaml.Node) (
 		switch key {
 		case "name":
 			nameNode = v
-			name, ok := d.nonEmpty(v, "the test's name")
-			if !ok {
-				return
-			}
-			if prev, dup := names[name]; dup {
-				d.errorf(v, CodeDuplicate, "test %q repeats the one at line %d", name, prev.Line)
-				return
-			}
-			names[name] = v
-			t.Name = name
+			t.Name = d.testName(v, names)
 		case "given":
-			t.Given = []json.RawMessage{}
-			d.list(v, "given", func(_ int, e *yaml.Node) {
-				t.Given = append(t.Given, d.records(e, "an entry of given", false)...)
-			})
+			t.Given = d.given(v)
 		case "states":
 			d.list(v, "states", func(_ int, e *yaml.Node) {
 				if s, ok := d.testState(e); ok {

@@ -53,21 +53,9 @@ func (d *decoder) test(n *yaml.Node, r *Runbook, names map[string]*yaml.Node) (T
 		switch key {
 		case "name":
 			nameNode = v
-			name, ok := d.nonEmpty(v, "the test's name")
-			if !ok {
-				return
-			}
-			if prev, dup := names[name]; dup {
-				d.errorf(v, CodeDuplicate, "test %q repeats the one at line %d", name, prev.Line)
-				return
-			}
-			names[name] = v
-			t.Name = name
+			t.Name = d.testName(v, names)
 		case "given":
-			t.Given = []json.RawMessage{}
-			d.list(v, "given", func(_ int, e *yaml.Node) {
-				t.Given = append(t.Given, d.records(e, "an entry of given", false)...)
-			})
+			t.Given = d.given(v)
 		case "event":
 			eventNode = v
 			if recs := d.records(v, "the event", true); len(recs) == 1 {
@@ -105,6 +93,29 @@ func (d *decoder) test(n *yaml.Node, r *Runbook, names map[string]*yaml.Node) (T
 		d.errorf(n, CodeBadTest, "the test has no expect; say at least the decision: %s", oneOf(Decisions()))
 	}
 	return t, true
+}
+
+// testName decodes a test's name, reporting one names holds already.
+func (d *decoder) testName(v *yaml.Node, names map[string]*yaml.Node) string {
+	name, ok := d.nonEmpty(v, "the test's name")
+	if !ok {
+		return ""
+	}
+	if prev, dup := names[name]; dup {
+		d.errorf(v, CodeDuplicate, "test %q repeats the one at line %d", name, prev.Line)
+		return ""
+	}
+	names[name] = v
+	return name
+}
+
+// given decodes a test's given: the records stored before it runs.
+func (d *decoder) given(v *yaml.Node) []json.RawMessage {
+	out := []json.RawMessage{}
+	d.list(v, "given", func(_ int, e *yaml.Node) {
+		out = append(out, d.records(e, "an entry of given", false)...)
+	})
+	return out
 }
 
 // records decodes an event of a test: an inline CloudTrail record, or
