@@ -13,7 +13,7 @@ import (
 // it writes one object per line.
 func writeJSON(w *bufio.Writer, rs *result, array bool) (int, error) {
 	keys := make([][]byte, len(rs.names))
-	for i, name := range uniqueNames(rs.names) {
+	for i, name := range UniqueNames(rs.names) {
 		keys[i] = append(jsontext.AppendString(nil, name), ':')
 	}
 	if array {

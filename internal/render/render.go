@@ -143,10 +143,10 @@ func (rs *result) next() (bool, error) {
 	return true, nil
 }
 
-// uniqueNames returns names with each repeat suffixed _2, _3 and so on,
+// UniqueNames returns names with each repeat suffixed _2, _3 and so on,
 // skipping suffixed names that are taken, so that JSON objects keep every
-// column.
-func uniqueNames(names []string) []string {
+// column: the keys the JSON formats give a row's columns.
+func UniqueNames(names []string) []string {
 	taken := make(map[string]bool, len(names))
 	for _, n := range names {
 		taken[n] = true

@@ -322,7 +322,7 @@ func TestWriteError(t *testing.T) {
 }
 
 func TestUniqueNames(t *testing.T) {
-	got := uniqueNames([]string{"a", "a", "a_2", "b", "a", "a_2"})
+	got := UniqueNames([]string{"a", "a", "a_2", "b", "a", "a_2"})
 	want := []string{"a", "a_3", "a_2", "b", "a_4", "a_2_2"}
 	if strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Errorf("uniqueNames = %q, want %q", got, want)

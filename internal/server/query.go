@@ -109,7 +109,7 @@ func (s *Server) runQuery(ctx context.Context, src string, params map[string]str
 		if truncated {
 			n = limit
 		}
-		body, err = queryBody(uniqueNames(cols), lw.lines, n, truncated)
+		body, err = queryBody(render.UniqueNames(cols), lw.lines, n, truncated)
 		return err
 	})
 	return body, err
@@ -214,33 +214,6 @@ func (w *lineWriter) Write(p []byte) (int, error) {
 		i += j + 1
 	}
 	return len(p), nil
-}
-
-// uniqueNames are the keys render gives a row's columns: a repeated name
-// suffixed _2, _3 and so on, skipping names that are taken.
-func uniqueNames(names []string) []string {
-	taken := make(map[string]bool, len(names))
-	for _, n := range names {
-		taken[n] = true
-	}
-	seen := make(map[string]bool, len(names))
-	out := make([]string, len(names))
-	for i, n := range names {
-		if !seen[n] {
-			seen[n] = true
-			out[i] = n
-			continue
-		}
-		for k := 2; ; k++ {
-			c := n + "_" + strconv.Itoa(k)
-			if !taken[c] {
-				taken[c] = true
-				out[i] = c
-				break
-			}
-		}
-	}
-	return out
 }
 
 // preparedConns remembers which connections of the store's pool hold the
