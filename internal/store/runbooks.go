@@ -12,24 +12,6 @@ import (
 	"github.com/trailbook/trailbook/internal/action"
 )
 
-// ClaimAction records that a is about to be carried out for the event
-// eventID, and reports whether the caller should go on: false when an
-// action with the same key was already carried out (or planned, in dry
-// run) — the idempotency that keeps retries and restarts from applying an
-// action twice. An action claimed before but never finished (a crash
-// midway) may be claimed again, up to MaxAttempts claims in all: every
-// action Trailbook takes is safe to repeat. Claims are made a batch at a
-// time, so a crash counts against every action of its batch, not only the
-// one being carried out; the limit is a guard against a crash loop, not a
-// retry policy (an executor's failure is an outcome, never retried).
-func (s *Store) ClaimAction(ctx context.Context, a action.Action, eventID string, now time.Time) (bool, error) {
-	got, err := s.ClaimActions(ctx, []Claim{{Action: a, EventID: eventID}}, now)
-	if err != nil {
-		return false, err
-	}
-	return got[0], nil
-}
-
 // MaxAttempts is how many times an action may be claimed without being
 // finished before it is given up.
 const MaxAttempts = 20
@@ -40,8 +22,17 @@ type Claim struct {
 	EventID string
 }
 
-// ClaimActions is ClaimAction for many actions in one transaction: all
-// claimed or, on error, none. ok[i] says whether to carry out claims[i].
+// ClaimActions records that each claim's action is about to be carried
+// out for its event, in one transaction (all claimed or, on error, none),
+// and reports for each whether the caller should go on, ok[i] for
+// claims[i]: false when an action with the same key was already carried
+// out (or planned, in dry run) — the idempotency that keeps retries and restarts from applying an
+// action twice. An action claimed before but never finished (a crash
+// midway) may be claimed again, up to MaxAttempts claims in all: every
+// action Trailbook takes is safe to repeat. Claims are made a batch at a
+// time, so a crash counts against every action of its batch, not only the
+// one being carried out; the limit is a guard against a crash loop, not a
+// retry policy (an executor's failure is an outcome, never retried).
 func (s *Store) ClaimActions(ctx context.Context, claims []Claim, now time.Time) (ok []bool, err error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -106,11 +97,6 @@ func (s *Store) ClaimActions(ctx context.Context, claims []Claim, now time.Time)
 		}
 	}
 	return ok, tx.Commit()
-}
-
-// FinishAction records the outcome of a claimed action.
-func (s *Store) FinishAction(ctx context.Context, o action.Outcome, now time.Time) error {
-	return s.FinishActions(ctx, []action.Outcome{o}, now)
 }
 
 // FinishActions records the outcomes of claimed actions in one
