@@ -79,11 +79,8 @@ func loadServeConfig(p serveParams, env Env) (*config.Config, string, error) {
 	}
 	cfg := config.Default()
 	if name != "" {
-		data, err := os.ReadFile(name)
-		if err != nil {
-			return nil, "", err
-		}
-		if cfg, err = config.Load(name, data); err != nil {
+		var err error
+		if cfg, err = config.LoadFile(name); err != nil {
 			return nil, "", err
 		}
 	}
