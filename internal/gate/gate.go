@@ -347,7 +347,7 @@ const (
 // its log says why; a fail-open gate's error proceeds.
 func (d Decision) ExitCode() int {
 	switch {
-	case d.Error != "" && d.Decision != runbook.GateProceed && d.State == nil && errorDecided(d):
+	case d.Error != "" && d.State == nil && errorDecided(d):
 		return ExitError
 	case d.Decision == runbook.GateHalt:
 		return ExitHalt
@@ -358,7 +358,8 @@ func (d Decision) ExitCode() int {
 }
 
 // errorDecided reports whether a failed check, not a finding, gave d its
-// decision: no check that ran found a reason as strong.
+// decision: no check that ran found a reason as strong (so it is not
+// proceed).
 func errorDecided(d Decision) bool {
 	best := runbook.GateProceed
 	for _, c := range d.Checks {
