@@ -143,12 +143,7 @@ func (d *decoder) params(n *yaml.Node) ([]Param, []string) {
 	var names []string
 	d.pairs(n, "params", func(k, v *yaml.Node) {
 		name := k.Value
-		switch {
-		case !isParamName(name):
-			d.errorf(k, CodeBadValue, "param name %q must be a lowercase letter or _ and then lowercase letters, digits or _", name)
-			return
-		case slices.Contains(reservedParams(), name):
-			d.errorf(k, CodeBadValue, "param name %s is taken by the variable or placeholder of that name", name)
+		if !d.paramName(k, reservedParams()) {
 			return
 		}
 		e := d.expr(v, fmt.Sprintf("param %s", name), anyResult, scope{params: slices.Clone(names), inParams: true, beforeQuery: "params are computed before the query runs"})
@@ -158,6 +153,20 @@ func (d *decoder) params(n *yaml.Node) ([]Param, []string) {
 		}
 	})
 	return out, names
+}
+
+// paramName reports whether the param name k is well formed and not one
+// of reserved, reporting why when it is not.
+func (d *decoder) paramName(k *yaml.Node, reserved []string) bool {
+	switch {
+	case !isParamName(k.Value):
+		d.errorf(k, CodeBadValue, "param name %q must be a lowercase letter or _ and then lowercase letters, digits or _", k.Value)
+		return false
+	case slices.Contains(reserved, k.Value):
+		d.errorf(k, CodeBadValue, "param name %s is taken by the variable or placeholder of that name", k.Value)
+		return false
+	}
+	return true
 }
 
 // isParamName reports whether s matches [a-z_][a-z0-9_]*.

@@ -241,12 +241,7 @@ func (d *decoder) gateParams(n *yaml.Node) ([]GateParam, []string) {
 	var names []string
 	d.pairs(n, "params", func(k, v *yaml.Node) {
 		name := k.Value
-		switch {
-		case !isParamName(name):
-			d.errorf(k, CodeBadValue, "param name %q must be a lowercase letter or _ and then lowercase letters, digits or _", name)
-			return
-		case slices.Contains(GatePlaceholders(), name), slices.Contains(reservedParams(), name):
-			d.errorf(k, CodeBadValue, "param name %s is taken by the variable or placeholder of that name", name)
+		if !d.paramName(k, append(GatePlaceholders(), reservedParams()...)) {
 			return
 		}
 		p := GateParam{Name: name}
