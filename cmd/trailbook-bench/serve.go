@@ -161,8 +161,8 @@ func serveSteps(ctx context.Context, c config, log io.Writer) (serveBench, error
 		Checker: &gate.Checker{Store: d.Store(), Query: engine.StoreSnapshot{Conn: gconn}, Audit: d.Audit()},
 		Tokens:  []server.Token{{Name: "bench", Role: server.Ingest, SHA256: tbconfig.HashToken(token)}},
 		Ingest: func(ctx context.Context, body []byte) (any, error) {
-			c, err := d.Push(ctx, "http", body)
-			return map[string]int{"stored": c.Stored}, err
+			p, err := d.Push(ctx, "http", body)
+			return map[string]int{"stored": p.Counts.Stored}, err
 		}})
 	if err != nil {
 		return out, err

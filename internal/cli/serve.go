@@ -175,11 +175,22 @@ func runServe(ctx context.Context, p serveParams, env Env) error {
 	}
 	if cfg.Sources.HTTP.Enabled {
 		deps.Ingest = func(ctx context.Context, body []byte) (any, error) {
-			c, err := d.Push(ctx, "http", body)
+			p, err := d.Push(ctx, "http", body)
+			if errors.As(err, new(daemon.Busy)) {
+				return nil, &server.Error{Status: http.StatusServiceUnavailable, Code: server.CodeBusy, Message: err.Error()}
+			}
 			if err != nil {
 				return nil, err
 			}
-			return map[string]int{"records": c.Records, "stored": c.Stored, "duplicates": c.Duplicates, "skipped": c.Skipped, "rejected": c.Rejected}, nil
+			c := p.Counts
+			// Why each record was refused, and where (at most 20; all are
+			// in the rejects table).
+			rejects := []map[string]any{}
+			for _, r := range p.Rejects[:min(len(p.Rejects), 20)] {
+				rejects = append(rejects, map[string]any{"index": r.Index, "line": r.Line, "reason": r.Reason})
+			}
+			return map[string]any{"records": c.Records, "stored": c.Stored, "duplicates": c.Duplicates, "skipped": c.Skipped,
+				"rejected": c.Rejected, "rejects": rejects}, nil
 		}
 	}
 	api, err := server.New(deps)

@@ -67,8 +67,9 @@ type Options struct {
 	BatchEvents int
 	BatchWait   time.Duration
 	// Queue is how many deliveries may wait for the writer (default 64);
-	// beyond it senders wait.
-	Queue int
+	// beyond it senders wait, a Push at most PushWait (default 2s).
+	Queue    int
+	PushWait time.Duration
 	// ReloadPoll is how often the runbook folder is checked for changes
 	// to reload (default 2s; negative: never, only Reload).
 	ReloadPoll time.Duration
@@ -196,6 +197,9 @@ func Open(ctx context.Context, opts Options) (*Daemon, error) {
 	}
 	if opts.Queue == 0 {
 		opts.Queue = 64
+	}
+	if opts.PushWait == 0 {
+		opts.PushWait = 2 * time.Second
 	}
 	if opts.CacheTTL == 0 {
 		opts.CacheTTL = time.Minute
@@ -342,23 +346,48 @@ func (d *Daemon) reload(ctx context.Context) error {
 	return nil
 }
 
+// Busy is Push's error when the intake queue stayed full for PushWait:
+// the sender is to try again later (HTTP 503 with Retry-After).
+type Busy struct{}
+
+func (Busy) Error() string { return "the pipeline is full; try again" }
+
+// Pushed is what Push did with a body: its counts, and the records it
+// could not store, each with its index, line and reason (kept in the
+// rejects table too).
+type Pushed struct {
+	Counts  store.Counts
+	Rejects []store.Reject
+}
+
 // Push stores the CloudTrail records in body, in any shape ingest takes,
 // under source (for ingested_files), and returns once they are committed:
-// an acknowledged push is stored. It waits while the intake queue is
-// full, until ctx ends. The same body pushed twice stores nothing twice.
-func (d *Daemon) Push(ctx context.Context, source string, body []byte) (store.Counts, error) {
+// an acknowledged push is stored. When the intake queue stays full for
+// PushWait it gives up with Busy, storing nothing (backpressure). The
+// same body pushed twice stores nothing twice.
+func (d *Daemon) Push(ctx context.Context, source string, body []byte) (Pushed, error) {
 	sum := sha256.Sum256(body)
 	f, _ := ingest.File(fmt.Sprintf("%s:%x", source, sum[:8]), body, false, ingest.Options{})
-	return d.deliver(ctx, "http", &f)
+	rejects := f.Rejects
+	wait, cancel := context.WithTimeoutCause(ctx, d.opts.PushWait, Busy{})
+	defer cancel()
+	c, err := d.deliverWithin(ctx, wait, "http", &f)
+	return Pushed{Counts: c, Rejects: rejects}, err
 }
 
 // deliver hands f to the writer and waits for its commit.
 func (d *Daemon) deliver(ctx context.Context, kind string, f *store.File) (store.Counts, error) {
+	return d.deliverWithin(ctx, ctx, kind, f)
+}
+
+// deliverWithin is deliver waiting for room in the queue only until
+// enqueue ends (with its cause).
+func (d *Daemon) deliverWithin(ctx, enqueue context.Context, kind string, f *store.File) (store.Counts, error) {
 	dl := &delivery{kind: kind, file: f, done: make(chan result, 1)}
 	select {
 	case d.intake <- dl:
-	case <-ctx.Done():
-		return store.Counts{}, ctx.Err()
+	case <-enqueue.Done():
+		return store.Counts{}, context.Cause(enqueue)
 	}
 	select {
 	case r := <-dl.done:

@@ -3,6 +3,7 @@ package daemon_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -133,16 +134,16 @@ func TestPushActsOnce(t *testing.T) {
 	d, stop := e.start()
 	ctx := context.Background()
 	body := []byte(`{"Records": [` + record("stop-1", "StopLogging") + `, ` + record("d-1", "DescribeTrails") + `]}`)
-	c, err := d.Push(ctx, "http", body)
-	if err != nil || c.Stored != 2 {
+	p, err := d.Push(ctx, "http", body)
+	if c := p.Counts; err != nil || c.Stored != 2 {
 		t.Fatalf("%+v %v", c, err)
 	}
 	until(t, "the evaluation", func() bool { return d.Counters().Evaluated == 2 })
 	if got := d.Counters(); got.Matched != 1 || got.Actions != 2 || got.ActionsFailed != 0 {
 		t.Fatalf("%+v", got)
 	}
-	if c, err := d.Push(ctx, "http", body); err != nil || c.Stored != 0 || c.Duplicates != 2 {
-		t.Fatalf("again: %+v %v", c, err)
+	if p, err := d.Push(ctx, "http", body); err != nil || p.Counts.Stored != 0 || p.Counts.Duplicates != 2 {
+		t.Fatalf("again: %+v %v", p, err)
 	}
 	for series, want := range map[string]float64{
 		`trailbook_events_received_total{source="http"}`:               4,
@@ -161,8 +162,8 @@ func TestPushActsOnce(t *testing.T) {
 	}
 	stop()
 	d, stop = e.start()
-	if c, err := d.Push(ctx, "http", body); err != nil || c.Stored != 0 {
-		t.Fatalf("after a restart: %+v %v", c, err)
+	if p, err := d.Push(ctx, "http", body); err != nil || p.Counts.Stored != 0 {
+		t.Fatalf("after a restart: %+v %v", p, err)
 	}
 	time.Sleep(50 * time.Millisecond)
 	stop()
@@ -322,5 +323,33 @@ func TestHotReload(t *testing.T) {
 	}
 	if got := metric(t, d, `trailbook_runbook_reloads_total{result="error"}`); got < 1 {
 		t.Fatalf("reload errors: %v", got)
+	}
+}
+
+// TestPushRejectsAndBusy: a record that is not CloudTrail is named in what
+// Push answers, beside the records stored; and a full intake queue makes
+// Push give up with Busy, storing nothing, rather than wait for ever.
+func TestPushRejectsAndBusy(t *testing.T) {
+	e := newEnv(t)
+	d, stop := e.start()
+	p, err := d.Push(context.Background(), "http", []byte(record("ok-1", "DescribeTrails")+"\n{\"eventName\": 3}\n"))
+	if err != nil || p.Counts.Stored != 1 || len(p.Rejects) != 1 || p.Rejects[0].Line != 2 || p.Rejects[0].Reason == "" {
+		t.Fatalf("%+v %v", p, err)
+	}
+	stop()
+
+	// Not running: nothing drains the queue of one.
+	ctx := context.Background()
+	d, err = daemon.Open(ctx, daemon.Options{DB: e.db, RunbookDir: filepath.Join(e.dir, "runbooks"), Queue: 1, PushWait: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	first, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer cancel()
+	go d.Push(first, "http", []byte(record("q-1", "DescribeTrails")))
+	time.Sleep(100 * time.Millisecond)
+	if _, err := d.Push(ctx, "http", []byte(record("q-2", "DescribeTrails"))); !errors.As(err, new(daemon.Busy)) {
+		t.Fatalf("a full queue answered %v, want Busy", err)
 	}
 }
