@@ -31,6 +31,7 @@ func (c *Config) fields() []field {
 		group("store",
 			text("path", &c.Store.Path),
 			size("memory_limit", &c.Store.MemoryLimit),
+			size("checkpoint_wal", &c.Store.CheckpointWAL),
 		),
 		group("runbooks",
 			text("dir", &c.Runbooks.Dir),

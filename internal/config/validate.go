@@ -168,6 +168,9 @@ func (c *Config) checkStore(k *checker) {
 	if c.Store.MemoryLimit < 1 {
 		k.errorf("store.memory_limit", CodeBadValue, "store.memory_limit is %s; it must be more than 0", c.Store.MemoryLimit)
 	}
+	if c.Store.CheckpointWAL < 1*MB {
+		k.errorf("store.checkpoint_wal", CodeBadValue, "store.checkpoint_wal is %s; it must be at least 1MB", c.Store.CheckpointWAL)
+	}
 	k.required("runbooks.dir", c.Runbooks.Dir)
 }
 

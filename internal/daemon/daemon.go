@@ -10,15 +10,17 @@
 //     each file's checkpoint (its ingested_files row) and the queue of
 //     evaluations to do (pending_evaluations) in the same transaction as
 //     its events;
-//   - evaluation: stored events are taken from pending_evaluations in
-//     event time order, matched on every core, planned in order, carried
-//     out by the runner (each action claimed by key, so never twice) and
-//     only then taken off the queue.
+//   - evaluation: each commit hands the events it stored to the
+//     evaluator in memory, in the order of the queue (a full hand-off
+//     holds the writer back, and with it the intake); they are matched on
+//     every core, planned in order, carried out by the runner (each action
+//     claimed by key, so never twice) and taken off the durable queue in
+//     the transaction that records the actions' outcomes.
 //
 // A crash anywhere loses nothing: a delivery not committed is delivered
 // again (a push is not acknowledged, a file not checkpointed), and an
-// evaluation not finished is done again after restart, its actions
-// skipped by key.
+// evaluation not finished is read back from pending_evaluations and done
+// again after restart, its actions skipped by key.
 package daemon
 
 import (
@@ -49,6 +51,9 @@ import (
 // Options configures a Daemon. Zero values take the defaults noted.
 type Options struct {
 	DB         string // the store file; required
+	// MemoryLimit is DuckDB's, in bytes (default 1GB); CheckpointWAL is
+	// store.Options' (default 256MiB: see there).
+	MemoryLimit, CheckpointWAL int64
 	RunbookDir string // required
 	// Enforce lets runbooks in enforce mode act on AWS; Alerts sends
 	// alerts in dry run.
@@ -63,7 +68,8 @@ type Options struct {
 	Sources []Source
 	// BatchEvents bounds the events of one commit and of one evaluation
 	// pass (default 1000); BatchWait is how long the writer waits to fill
-	// a commit once it has a delivery (default 200ms).
+	// a commit once it has a delivery (default 2ms: what arrives during a
+	// commit goes into the next, so commits grow with the load anyway).
 	BatchEvents int
 	BatchWait   time.Duration
 	// Queue is how many deliveries may wait for the writer (default 64);
@@ -143,7 +149,10 @@ type Daemon struct {
 	state atomic.Pointer[loaded]
 
 	intake chan *delivery
-	wake   chan struct{} // something was queued for evaluation
+	// evalStuck: a pass failed for good; nothing more is taken off the
+	// durable queue in this run (the evaluator's alone).
+	evalStuck bool
+	evalq  chan evalBatch // committed events, writer to evaluator; closed when the writer stops
 
 	metrics *metrics
 
@@ -172,6 +181,13 @@ type Counters struct {
 	Evaluated, Matched, Actions, ActionsFailed                int64
 }
 
+// evalBatch is what one commit stored, for the evaluator: the events in
+// queue order, and the place of the last in the queue.
+type evalBatch struct {
+	events  []cloudtrail.Event
+	through int64
+}
+
 // delivery is one file's worth of records for the writer.
 type delivery struct {
 	kind string // the source's kind: http, folder, s3, sqs
@@ -193,7 +209,7 @@ func Open(ctx context.Context, opts Options) (*Daemon, error) {
 		opts.BatchEvents = 1000
 	}
 	if opts.BatchWait == 0 {
-		opts.BatchWait = 200 * time.Millisecond
+		opts.BatchWait = 2 * time.Millisecond
 	}
 	if opts.Queue == 0 {
 		opts.Queue = 64
@@ -218,11 +234,18 @@ func Open(ctx context.Context, opts Options) (*Daemon, error) {
 			opts.Folders[i].Poll = 5 * time.Second
 		}
 	}
-	st, err := store.Open(ctx, opts.DB, store.Options{})
+	if opts.CheckpointWAL == 0 {
+		opts.CheckpointWAL = 256 << 20
+	}
+	so := store.Options{CheckpointWAL: opts.CheckpointWAL}
+	if opts.MemoryLimit > 0 {
+		so.MemoryLimit = fmt.Sprintf("%dB", opts.MemoryLimit)
+	}
+	st, err := store.Open(ctx, opts.DB, so)
 	if err != nil {
 		return nil, err
 	}
-	d := &Daemon{opts: opts, st: st, intake: make(chan *delivery, opts.Queue), wake: make(chan struct{}, 1)}
+	d := &Daemon{opts: opts, st: st, intake: make(chan *delivery, opts.Queue), evalq: make(chan evalBatch, 4)}
 	d.metrics = newMetrics(d)
 	fail := func(err error) (*Daemon, error) {
 		d.Close()
@@ -368,6 +391,7 @@ type Pushed struct {
 func (d *Daemon) Push(ctx context.Context, source string, body []byte) (Pushed, error) {
 	sum := sha256.Sum256(body)
 	f, _ := ingest.File(fmt.Sprintf("%s:%x", source, sum[:8]), body, false, ingest.Options{})
+	f.NoLedger = true
 	rejects := f.Rejects
 	wait, cancel := context.WithTimeoutCause(ctx, d.opts.PushWait, Busy{})
 	defer cancel()
@@ -407,13 +431,14 @@ func (d *Daemon) Run(ctx context.Context) error {
 	// intake is closed and the queue is empty.
 	var wg sync.WaitGroup
 	errc := make(chan error, 2+len(d.opts.Folders)+len(d.opts.Sources))
-	stopEval := make(chan struct{})
+	// What a run before left queued and not evaluated, read before the
+	// writer queues more.
+	recovered, err := d.st.PendingThrough(ctx)
+	if err != nil {
+		return err
+	}
 	wg.Go(func() { errc <- d.writeLoop() })
-	evalDone := make(chan struct{})
-	go func() {
-		defer close(evalDone)
-		errc <- d.evalLoop(stopEval)
-	}()
+	wg.Go(func() { errc <- d.evalLoop(recovered) })
 	var sources sync.WaitGroup
 	if d.opts.ReloadPoll >= 0 {
 		poll := cmp.Or(d.opts.ReloadPoll, 2*time.Second)
@@ -450,8 +475,6 @@ func (d *Daemon) Run(ctx context.Context) error {
 	sources.Wait()
 	close(d.intake) // Push after this panics: the HTTP server stops first
 	wg.Wait()
-	close(stopEval)
-	<-evalDone
 	close(errc)
 	for err := range errc {
 		if firstErr == nil && err != nil {
@@ -472,6 +495,7 @@ func (d *Daemon) writeLoop() error {
 		if w != nil {
 			w.Close()
 		}
+		close(d.evalq)
 	}()
 	for first := range d.intake {
 		batch := []*delivery{first}
@@ -525,6 +549,17 @@ func (d *Daemon) commit(ctx context.Context, w *store.Writer, batch []*delivery,
 	if err == nil {
 		total, err = w.Commit(ctx)
 	}
+	var eb evalBatch
+	if err == nil {
+		q := w.Queued()
+		eb.events = make([]cloudtrail.Event, len(q))
+		for i, e := range q {
+			eb.events[i] = batch[e.File].file.Events[e.Event]
+		}
+		if len(q) > 0 {
+			eb.through = q[len(q)-1].Seq
+		}
+	}
 	now := d.opts.Now()
 	for _, dl := range batch {
 		c := store.Counts{}
@@ -559,11 +594,8 @@ func (d *Daemon) commit(ctx context.Context, w *store.Writer, batch []*delivery,
 	d.counter.Rejected += int64(total.Rejected)
 	d.counter.Skipped += int64(total.Skipped)
 	d.mu.Unlock()
-	if total.Stored > 0 {
-		select {
-		case d.wake <- struct{}{}:
-		default:
-		}
+	if len(eb.events) > 0 {
+		d.evalq <- eb // waits while the evaluator is behind: backpressure
 	}
 	return nil
 }
@@ -578,38 +610,135 @@ func fileCounts(f *store.File, total store.Counts, n int) store.Counts {
 	return store.Counts{Files: 1, Records: f.Records, Stored: len(f.Events), Rejected: len(f.Rejects), Skipped: f.Skipped}
 }
 
-// evalLoop evaluates queued events until stop is closed and the queue is
-// empty.
-func (d *Daemon) evalLoop(stop <-chan struct{}) error {
+// evalLoop evaluates what a run before left queued (through recovered),
+// then each commit's events as the writer hands them over, until the
+// writer stops; deferred evaluations are done as they fall due.
+func (d *Daemon) evalLoop(recovered int64) error {
 	ctx := context.Background()
+	var firstErr error
+	note := func(err error) {
+		if err != nil {
+			d.opts.Logger.Error("evaluate", "err", err)
+			if firstErr == nil {
+				firstErr = err
+			}
+		}
+	}
+	for after := int64(0); after < recovered; {
+		pending, err := d.st.PendingEvaluations(ctx, after, recovered, d.opts.BatchEvents)
+		if err != nil || len(pending) == 0 {
+			note(err)
+			break
+		}
+		var eb evalBatch
+		for _, p := range pending {
+			if res := cloudtrail.Decode(p.Record, cloudtrail.Options{}); len(res.Events) == 1 {
+				eb.events = append(eb.events, res.Events[0])
+			}
+		}
+		eb.through, after = pending[len(pending)-1].Seq, pending[len(pending)-1].Seq
+		note(d.evaluateRetrying(ctx, eb))
+	}
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for {
-		n, err := d.evaluatePending(ctx)
-		if err != nil {
-			d.opts.Logger.Error("evaluate", "err", err)
-		}
-		if n > 0 && err == nil {
-			continue // more may wait
-		}
 		select {
-		case <-stop:
-			// A last pass for what the writer committed at the end.
-			for {
-				n, err := d.evaluatePending(ctx)
-				if err != nil || n == 0 {
-					return err
+		case eb, ok := <-d.evalq:
+			if !ok {
+				note(d.evaluateDeferred(ctx))
+				return firstErr
+			}
+			// What else is waiting, up to a batch, in one pass.
+		more:
+			for len(eb.events) < d.opts.BatchEvents {
+				select {
+				case next, ok := <-d.evalq:
+					if !ok {
+						break more
+					}
+					eb.events, eb.through = append(eb.events, next.events...), next.through
+				default:
+					break more
 				}
 			}
-		case <-d.wake:
+			note(d.evaluateRetrying(ctx, eb))
 		case <-tick.C:
+			note(d.evaluateDeferred(ctx))
 		}
 	}
 }
 
-// evaluatePending evaluates up to BatchEvents queued events (and the
-// deferred evaluations now due) and reports how many it took.
-func (d *Daemon) evaluatePending(ctx context.Context) (n int, err error) {
+// evaluateRetrying is evaluate, tried again after 1 and 2 seconds when it
+// fails (the store busy, a disk full): meanwhile the writer waits, and
+// with it the intake. When the third try fails too, the pass's events
+// stay queued in the store, and so does every event after them until the
+// daemon starts again and evaluates them all once more (their actions
+// already carried out are skipped by key).
+func (d *Daemon) evaluateRetrying(ctx context.Context, eb evalBatch) error {
+	if d.evalStuck {
+		eb.through = 0
+	}
+	var err error
+	for try, wait := 0, time.Second; try < 3; try, wait = try+1, 2*wait {
+		if try > 0 {
+			d.opts.Logger.Warn("evaluate: trying again", "err", err, "in", wait)
+			time.Sleep(wait)
+		}
+		if err = d.evaluate(ctx, eb); err == nil {
+			return nil
+		}
+	}
+	if !d.evalStuck {
+		d.evalStuck = true
+		d.opts.Logger.Error("evaluate: events are left queued for the next start", "err", err)
+	}
+	return err
+}
+
+// evaluateDeferred carries out the deferred evaluations now due.
+func (d *Daemon) evaluateDeferred(ctx context.Context) (err error) {
+	defer func() {
+		if ferr := d.audit.Flush(ctx); ferr != nil && err == nil {
+			err = ferr
+		}
+	}()
+	cur := d.state.Load()
+	snap := engine.StoreSnapshot{Conn: d.conn}
+	due, err := d.st.DueDeferred(ctx, d.opts.Now().UTC())
+	if err != nil {
+		return err
+	}
+	for _, df := range due {
+		if cur.set.Runbook(df.Runbook) == nil {
+			if err := d.st.FinishDeferred(ctx, df.Runbook, df.EventKey, df.RecheckAt); err != nil {
+				return err
+			}
+			continue
+		}
+		res := cloudtrail.Decode(df.Record, cloudtrail.Options{})
+		if len(res.Events) == 1 {
+			plan, err := cur.eng.EvaluateRunbook(ctx, df.Runbook, &res.Events[0], df.EventKey, snap, df.RecheckAt)
+			if err != nil {
+				return err
+			}
+			outs, err := cur.runner.ApplyAll(ctx, []engine.Plan{plan})
+			if err != nil {
+				return err
+			}
+			d.count([]engine.Plan{plan}, outs)
+		}
+		if err := d.st.FinishDeferred(ctx, df.Runbook, df.EventKey, df.RecheckAt); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// evaluate is one evaluation pass over eb: every event matched, the
+// matched ones planned in order and their plans carried out together
+// (one audit append, one claim and one finish transaction), which also
+// takes eb off the durable queue.
+func (d *Daemon) evaluate(ctx context.Context, eb evalBatch) (err error) {
 	defer func() {
 		if ferr := d.audit.Flush(ctx); ferr != nil && err == nil {
 			err = ferr
@@ -618,47 +747,11 @@ func (d *Daemon) evaluatePending(ctx context.Context) (n int, err error) {
 	cur := d.state.Load()
 	snap := engine.StoreSnapshot{Conn: d.conn}
 	now := d.opts.Now().UTC()
-	due, err := d.st.DueDeferred(ctx, now)
-	if err != nil {
-		return 0, err
-	}
-	for _, df := range due {
-		if cur.set.Runbook(df.Runbook) == nil {
-			if err := d.st.FinishDeferred(ctx, df.Runbook, df.EventKey, df.RecheckAt); err != nil {
-				return 0, err
-			}
-			continue
-		}
-		res := cloudtrail.Decode(df.Record, cloudtrail.Options{})
-		if len(res.Events) == 1 {
-			plan, err := cur.eng.EvaluateRunbook(ctx, df.Runbook, &res.Events[0], df.EventKey, snap, df.RecheckAt)
-			if err != nil {
-				return 0, err
-			}
-			if err := d.apply(ctx, cur, plan); err != nil {
-				return 0, err
-			}
-		}
-		if err := d.st.FinishDeferred(ctx, df.Runbook, df.EventKey, df.RecheckAt); err != nil {
-			return 0, err
-		}
-	}
-	pending, err := d.st.PendingEvaluations(ctx, d.opts.BatchEvents)
-	if err != nil || len(pending) == 0 {
-		return 0, err
-	}
-	evs := make([]cloudtrail.Event, 0, len(pending))
-	for _, p := range pending {
-		if res := cloudtrail.Decode(p.Record, cloudtrail.Options{}); len(res.Events) == 1 {
-			evs = append(evs, res.Events[0])
-		}
-	}
+	evs := eb.events
 	names, err := cur.eng.MatchBatch(evs)
 	if err != nil {
-		return 0, err
+		return err
 	}
-	// Plan every matched event in order, then carry the plans out
-	// together (one audit append, one claim and one finish transaction).
 	// A cooldown an earlier plan starts holds for the later ones of the
 	// pass, as if it had been recorded already.
 	pass := &passSnapshot{Snapshot: snap, started: map[[2]string]time.Time{}}
@@ -671,7 +764,7 @@ func (d *Daemon) evaluatePending(ctx context.Context) (n int, err error) {
 		start := time.Now()
 		plan, err := cur.eng.EvaluateMatched(ctx, ev, store.EventKey(ev), names[i], pass, now)
 		if err != nil {
-			return 0, err
+			return err
 		}
 		d.metrics.evalDur.Observe(time.Since(start).Seconds())
 		for _, r := range plan.Runs {
@@ -684,36 +777,27 @@ func (d *Daemon) evaluatePending(ctx context.Context) (n int, err error) {
 		}
 		plans = append(plans, plan)
 	}
-	matched := len(plans)
-	if err := d.applyAll(ctx, cur, plans); err != nil {
-		return 0, err
-	}
-	if err := d.st.DoneEvaluations(ctx, pending); err != nil {
-		return 0, err
-	}
-	d.mu.Lock()
-	d.counter.Evaluated += int64(len(evs))
-	d.counter.Matched += int64(matched)
-	d.mu.Unlock()
-	return len(pending), nil
-}
-
-func (d *Daemon) apply(ctx context.Context, cur *loaded, plan engine.Plan) error {
-	return d.applyAll(ctx, cur, []engine.Plan{plan})
-}
-
-func (d *Daemon) applyAll(ctx context.Context, cur *loaded, plans []engine.Plan) error {
-	if len(plans) == 0 {
-		return nil
-	}
-	outs, err := cur.runner.ApplyAll(ctx, plans)
+	outs, err := cur.runner.ApplyPass(ctx, plans, eb.through)
 	if err != nil {
 		return err
 	}
+	d.count(plans, outs)
+	d.mu.Lock()
+	d.counter.Evaluated += int64(len(evs))
+	d.counter.Matched += int64(len(plans))
+	d.mu.Unlock()
+	return nil
+}
+
+// count notes plans and their outcomes in the metrics and counters.
+func (d *Daemon) count(plans []engine.Plan, outs [][]action.Outcome) {
 	n, failed := 0, 0
 	for p, plan := range plans {
 		for _, r := range plan.Runs {
 			d.metrics.evaluations.WithLabelValues(r.Runbook, r.Decision).Inc()
+		}
+		if p >= len(outs) {
+			continue
 		}
 		for _, o := range outs[p] {
 			n++
@@ -727,7 +811,6 @@ func (d *Daemon) applyAll(ctx context.Context, cur *loaded, plans []engine.Plan)
 	d.counter.Actions += int64(n)
 	d.counter.ActionsFailed += int64(failed)
 	d.mu.Unlock()
-	return nil
 }
 
 // passSnapshot is the store as one evaluation pass sees it: cooldowns its

@@ -53,6 +53,14 @@ func (r *Runner) Apply(ctx context.Context, plan engine.Plan) ([]action.Outcome,
 // carried out, in order), their outcomes recorded and audited, and the
 // deferrals and cooldowns written. outs[i] are plans[i]'s outcomes.
 func (r *Runner) ApplyAll(ctx context.Context, plans []engine.Plan) (outs [][]action.Outcome, err error) {
+	return r.ApplyPass(ctx, plans, 0)
+}
+
+// ApplyPass is ApplyAll for an evaluation pass of the daemon's queue: the
+// transaction that records the outcomes, deferrals and cooldowns also
+// takes the queued evaluations up to doneThrough off the queue (none when
+// it is 0), so a crash leaves either both or neither.
+func (r *Runner) ApplyPass(ctx context.Context, plans []engine.Plan, doneThrough int64) (outs [][]action.Outcome, err error) {
 	now := r.now()
 	var evals []audit.Entry
 	var claims []store.Claim
@@ -94,11 +102,6 @@ func (r *Runner) ApplyAll(ctx context.Context, plans []engine.Plan) (outs [][]ac
 		}
 		outcomes[i], took[i] = o, time.Since(start)
 	}
-	if len(done) > 0 {
-		if err := r.Store.FinishActions(ctx, done, r.now()); err != nil {
-			return nil, err
-		}
-	}
 	var acts []audit.Entry
 	for i, c := range claims {
 		data, err := json.Marshal(map[string]any{"action": c.Action, "outcome": outcomes[i]})
@@ -119,6 +122,7 @@ func (r *Runner) ApplyAll(ctx context.Context, plans []engine.Plan) (outs [][]ac
 		}
 	}
 	// Deferrals and cooldowns, and the outcomes by plan.
+	end := store.PassEnd{Outcomes: done, DoneThrough: doneThrough}
 	outs = make([][]action.Outcome, len(plans))
 	k := 0
 	for p, plan := range plans {
@@ -126,17 +130,16 @@ func (r *Runner) ApplyAll(ctx context.Context, plans []engine.Plan) (outs [][]ac
 			outs[p] = append(outs[p], outcomes[k:k+len(run.Actions)]...)
 			k += len(run.Actions)
 			if run.Decision == engine.Deferred {
-				if err := r.Store.Defer(ctx, store.Deferred{Runbook: run.Runbook, EventKey: plan.Event.Key, EventID: plan.Event.ID,
-					Record: plan.Record, RecheckAt: run.RecheckAt}); err != nil {
-					return outs, err
-				}
+				end.Deferred = append(end.Deferred, store.Deferred{Runbook: run.Runbook, EventKey: plan.Event.Key, EventID: plan.Event.ID,
+					Record: plan.Record, RecheckAt: run.RecheckAt})
 			}
 			if run.Decision == engine.Act && !run.CooldownUntil.IsZero() {
-				if err := r.Store.StartCooldown(ctx, run.Runbook, run.Dedup, run.CooldownUntil); err != nil {
-					return outs, err
-				}
+				end.Cooldowns = append(end.Cooldowns, store.Cooldown{Runbook: run.Runbook, Dedup: run.Dedup, Until: run.CooldownUntil})
 			}
 		}
+	}
+	if err := r.Store.EndPass(ctx, end, r.now()); err != nil {
+		return outs, err
 	}
 	return outs, nil
 }

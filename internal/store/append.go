@@ -21,6 +21,12 @@ type File struct {
 	// caller (the ingest workers do it in parallel); when nil, the Writer
 	// computes it and sets it.
 	Effects []tags.Effect
+	// NoLedger leaves the file out of ingested_files: a body pushed to
+	// serve, which no source needs to find again (its events are kept
+	// once by their keys, like any other), and which at a thousand
+	// requests a second would grow the ledger by tens of millions of
+	// rows a day.
+	NoLedger bool
 }
 
 // Reject is a record that could not be stored, kept with its reason.

@@ -117,7 +117,7 @@ func TestMigrationBuildsTheInventory(t *testing.T) {
 	}
 	defer s.Close()
 	for q, want := range map[string]string{
-		`SELECT schema_version FROM trailbook_meta`:                                         "7",
+		`SELECT schema_version FROM trailbook_meta`:                                         "8",
 		`SELECT string_agg(arn || ' ' || key || '=' || value) FROM current_tags`:            "arn:aws:s3:::b Environment=Production",
 		`SELECT CAST(resources[1].tags AS VARCHAR) FROM events WHERE eventID = 'read-1000'`: "{Environment=Production}",
 		`SELECT count(*) FROM tag_retag_pending`:                                            "0",

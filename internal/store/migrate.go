@@ -7,7 +7,7 @@ import (
 )
 
 // schemaVersion is the version of the schema this build writes.
-const schemaVersion = 7
+const schemaVersion = 8
 
 // migrations returns the schema steps; entry i moves version i to i+1.
 func migrations() []string {
@@ -174,6 +174,20 @@ func migrations() []string {
 		FROM pending_evaluations p JOIN event_store e USING (key_hi, key_lo) ORDER BY p.queued_at, e.eventTime, e.eventID;
 	DROP TABLE pending_evaluations;
 	ALTER TABLE pending_evaluations_7 RENAME TO pending_evaluations;`,
+		// 7 -> 8: the daemon hands each commit's events to its evaluator
+		// in memory, so the queue is read only after a crash (joined to
+		// the events then) and need not copy each record; its place in
+		// arrival order is given by the Writer, and the evaluator takes
+		// events off in that order (DELETE ... WHERE seq <= ?), so no key
+		// index is kept up to date on every commit.
+		`CREATE TABLE pending_evaluations_8 (
+		seq BIGINT NOT NULL,
+		key_hi UBIGINT NOT NULL, key_lo UBIGINT NOT NULL
+	);
+	INSERT INTO pending_evaluations_8 SELECT row_number() OVER (ORDER BY seq), key_hi, key_lo FROM pending_evaluations;
+	DROP TABLE pending_evaluations;
+	DROP SEQUENCE pending_evaluations_seq;
+	ALTER TABLE pending_evaluations_8 RENAME TO pending_evaluations;`,
 	}
 }
 

@@ -3,9 +3,9 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -102,22 +102,7 @@ func (s *Store) ClaimActions(ctx context.Context, claims []Claim, now time.Time)
 // FinishActions records the outcomes of claimed actions in one
 // transaction.
 func (s *Store) FinishActions(ctx context.Context, outs []action.Outcome, now time.Time) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	for _, o := range outs {
-		var undo any
-		if len(o.Undo) > 0 {
-			undo = string(o.Undo)
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE action_runs SET status = ?, detail = ?, error = ?, undo = ?, done_at = ? WHERE "key" = ?`,
-			o.Status, o.Detail, o.Error, undo, now, o.Key); err != nil {
-			return fmt.Errorf("finish action %s: %w", o.Key, err)
-		}
-	}
-	return tx.Commit()
+	return s.EndPass(ctx, PassEnd{Outcomes: outs}, now)
 }
 
 // GateState is one change of an opt-out gate's state.
@@ -164,7 +149,13 @@ type Deferred struct {
 // seen twice, a backfill run again) sets it pending anew: evaluating it
 // again is harmless, since its actions are claimed by key and apply once.
 func (s *Store) Defer(ctx context.Context, d Deferred) error {
-	if _, err := s.db.ExecContext(ctx, `INSERT INTO deferred_runs VALUES (?, ?, ?, ?, ?, NULL)
+	return deferRun(ctx, s.db, d)
+}
+
+func deferRun(ctx context.Context, db interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}, d Deferred) error {
+	if _, err := db.ExecContext(ctx, `INSERT INTO deferred_runs VALUES (?, ?, ?, ?, ?, NULL)
 		ON CONFLICT DO UPDATE SET recheck_at = excluded.recheck_at, done_at = NULL`,
 		d.Runbook, d.EventKey, d.EventID, string(d.Record), d.RecheckAt); err != nil {
 		return fmt.Errorf("defer %s: %w", d.Runbook, err)
@@ -274,14 +265,27 @@ func (s *Store) PutGateCheck(ctx context.Context, gate, key string, watermark in
 
 // Pending is a stored event waiting for the daemon's evaluation.
 type Pending struct {
-	KeyHi, KeyLo uint64
-	Record       []byte // the CloudTrail record
+	Seq    int64  // its place in the queue
+	Record []byte // the CloudTrail record, as stored in eventJson
 }
 
-// PendingEvaluations returns up to limit queued events, in the order
-// they were stored (QueueEvaluations).
-func (s *Store) PendingEvaluations(ctx context.Context, limit int) ([]Pending, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT key_hi, key_lo, record FROM pending_evaluations ORDER BY seq LIMIT ?`, limit)
+// PendingThrough is the last place taken in the evaluation queue; zero
+// when it is empty.
+func (s *Store) PendingThrough(ctx context.Context) (int64, error) {
+	var seq int64
+	if err := s.db.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM pending_evaluations`).Scan(&seq); err != nil {
+		return 0, fmt.Errorf("read pending evaluations: %w", err)
+	}
+	return seq, nil
+}
+
+// PendingEvaluations returns up to limit queued events placed after
+// after and up to through, in queue order (QueueEvaluations), with their
+// records read from the events table: what a restarted daemon has left
+// to evaluate.
+func (s *Store) PendingEvaluations(ctx context.Context, after, through int64, limit int) ([]Pending, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT p.seq, e.eventJson FROM pending_evaluations p JOIN event_store e USING (key_hi, key_lo)
+		WHERE p.seq > ? AND p.seq <= ? ORDER BY p.seq LIMIT ?`, after, through, limit)
 	if err != nil {
 		return nil, fmt.Errorf("read pending evaluations: %w", err)
 	}
@@ -289,33 +293,93 @@ func (s *Store) PendingEvaluations(ctx context.Context, limit int) ([]Pending, e
 	var out []Pending
 	for rows.Next() {
 		var p Pending
-		if err := rows.Scan(&p.KeyHi, &p.KeyLo, &p.Record); err != nil {
+		var rec string
+		if err := rows.Scan(&p.Seq, &rec); err != nil {
 			return nil, fmt.Errorf("read pending evaluations: %w", err)
 		}
+		p.Record = []byte(rec)
 		out = append(out, p)
 	}
 	return out, rows.Err()
 }
 
-// DoneEvaluations takes evaluated events off the queue.
-func (s *Store) DoneEvaluations(ctx context.Context, done []Pending) error {
-	if len(done) == 0 {
+// DoneEvaluations takes the queued events up to through off the queue.
+func (s *Store) DoneEvaluations(ctx context.Context, through int64) error {
+	return s.EndPass(ctx, PassEnd{DoneThrough: through}, time.Now())
+}
+
+// PassEnd is what an evaluation pass records once its actions are
+// carried out.
+type PassEnd struct {
+	Outcomes  []action.Outcome // of the actions claimed and carried out
+	Cooldowns []Cooldown       // started by the pass's runs
+	Deferred  []Deferred
+	// DoneThrough, when above zero, takes the queued evaluations up to it
+	// off the queue (DoneEvaluations).
+	DoneThrough int64
+}
+
+// Cooldown is a runbook's cooldown for one dedup value, started by a run
+// that acted.
+type Cooldown struct {
+	Runbook, Dedup string
+	Until          time.Time
+}
+
+// EndPass records e in one transaction: the actions' outcomes (at now),
+// the cooldowns and deferrals, and the evaluations done. A crash before
+// it leaves the actions claimed and the evaluations queued, to be done
+// again (each action's claim lets it be carried out again, up to
+// MaxAttempts).
+func (s *Store) EndPass(ctx context.Context, e PassEnd, now time.Time) error {
+	if len(e.Outcomes) == 0 && len(e.Cooldowns) == 0 && len(e.Deferred) == 0 && e.DoneThrough <= 0 {
 		return nil
 	}
-	var q strings.Builder
-	q.WriteString(`DELETE FROM pending_evaluations WHERE (key_hi, key_lo) IN (`)
-	args := make([]any, 0, 2*len(done))
-	for i, p := range done {
-		if i > 0 {
-			q.WriteString(", ")
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if len(e.Outcomes) > 0 {
+		type row struct {
+			Key    string  `json:"key"`
+			Status string  `json:"status"`
+			Detail string  `json:"detail"`
+			Error  string  `json:"error"`
+			Undo   *string `json:"undo"`
 		}
-		// database/sql refuses uint64s with the high bit set: as text.
-		q.WriteString("(?::UBIGINT, ?::UBIGINT)")
-		args = append(args, strconv.FormatUint(p.KeyHi, 10), strconv.FormatUint(p.KeyLo, 10))
+		rows := make([]row, len(e.Outcomes))
+		for i, o := range e.Outcomes {
+			rows[i] = row{Key: o.Key, Status: o.Status, Detail: o.Detail, Error: o.Error}
+			if len(o.Undo) > 0 {
+				u := string(o.Undo)
+				rows[i].Undo = &u
+			}
+		}
+		b, err := json.Marshal(rows)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE action_runs SET status = o.status, detail = o.detail, error = o.error, undo = o.undo::JSON, done_at = $2
+			FROM (SELECT unnest(r) FROM (SELECT unnest(json_transform($1::JSON, '[{"key":"VARCHAR","status":"VARCHAR","detail":"VARCHAR","error":"VARCHAR","undo":"VARCHAR"}]')) AS r)) o
+			WHERE action_runs."key" = o."key"`, string(b), now); err != nil {
+			return fmt.Errorf("finish actions: %w", err)
+		}
 	}
-	q.WriteString(")")
-	if _, err := s.db.ExecContext(ctx, q.String(), args...); err != nil {
-		return fmt.Errorf("finish evaluations: %w", err)
+	for _, c := range e.Cooldowns {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO runbook_cooldowns VALUES (?, ?, ?)`, c.Runbook, c.Dedup, c.Until); err != nil {
+			return fmt.Errorf("start cooldown of %s: %w", c.Runbook, err)
+		}
 	}
-	return nil
+	for _, d := range e.Deferred {
+		if err := deferRun(ctx, tx, d); err != nil {
+			return err
+		}
+	}
+	if e.DoneThrough > 0 {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM pending_evaluations WHERE seq <= ?`, e.DoneThrough); err != nil {
+			return fmt.Errorf("finish evaluations: %w", err)
+		}
+	}
+	return tx.Commit()
 }

@@ -47,6 +47,13 @@ type Options struct {
 	// file open to close it (DuckDB allows one writing process); zero
 	// means it fails at once.
 	WaitLock time.Duration
+	// CheckpointWAL is the size in bytes the write-ahead log reaches
+	// before a commit also checkpoints it into the file; zero means
+	// DuckDB's default, 16 MiB. A checkpoint rewrites the tables' last,
+	// growing row groups, hundreds of milliseconds at a time however
+	// little was added, so a store taking many small commits (serve)
+	// wants a larger log; a larger log is longer to replay after a crash.
+	CheckpointWAL int64
 }
 
 // Store is an open read-write event store. Its methods are safe for
@@ -79,6 +86,9 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	// New files use DuckDB's current storage format: older ones lack the
 	// zstd codec for strings, and DuckDB would store eventJson raw.
 	q.Set("storage_compatibility_version", "latest")
+	if opts.CheckpointWAL > 0 {
+		q.Set("checkpoint_threshold", fmt.Sprintf("%dB", opts.CheckpointWAL))
+	}
 	db, err := openDB(path + "?" + q.Encode())
 	for wait := 5 * time.Millisecond; err != nil && isLocked(err) && opts.WaitLock > 0; wait = min(2*wait, 200*time.Millisecond) {
 		if opts.WaitLock -= wait; opts.WaitLock < 0 {

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/hex"
@@ -40,6 +41,9 @@ type Writer struct {
 	inv          *inventory // loaded at the first Add; nil after a failed Commit
 	skipTags     bool
 	queue        bool // QueueEvaluations
+	seq          int64    // the last seq queued; -1 until read from the store
+	queued       []Queued // what the last Commit queued
+	dups         map[[2]uint64]struct{}
 	stageAt      int  // stageEvery, but for tests
 	release      func()
 }
@@ -61,7 +65,7 @@ func (s *Store) NewWriter(ctx context.Context) (*Writer, error) {
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-	w := &Writer{s: s, seen: map[[2]uint64]struct{}{}, stageAt: stageEvery, release: func() { <-s.writer }}
+	w := &Writer{s: s, seen: map[[2]uint64]struct{}{}, dups: map[[2]uint64]struct{}{}, seq: -1, stageAt: stageEvery, release: func() { <-s.writer }}
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		w.Close()
@@ -83,10 +87,25 @@ func (s *Store) NewWriter(ctx context.Context) (*Writer, error) {
 func (w *Writer) SkipTags() { w.skipTags = true }
 
 // QueueEvaluations makes every Commit also queue the events it stores
-// (not the duplicates) in pending_evaluations, in the same transaction:
-// the daemon's durable to-do list (PendingEvaluations,
-// DoneEvaluations).
+// (not the duplicates) in pending_evaluations, in the same transaction,
+// in the order they were added, numbered on from the last queued: the
+// daemon's durable to-do list. Queued says what the last Commit queued;
+// PendingEvaluations reads the list back after a restart and
+// DoneEvaluations takes events off it.
 func (w *Writer) QueueEvaluations() { w.queue = true }
+
+// Queued is one event a Commit queued for evaluation: its place in the
+// queue, and where it was in what was added (the index of its file among
+// the Adds since the Commit before, and of the event in the file).
+type Queued struct {
+	Seq         int64
+	File, Event int
+}
+
+// Queued returns what the last successful Commit queued, in queue order,
+// when QueueEvaluations is on: the events it stored, each once. It is
+// valid until the next Add.
+func (w *Writer) Queued() []Queued { return w.queued }
 
 // Staged is the number of events added since the last Commit, less those
 // repeated within them.
@@ -97,6 +116,9 @@ func (w *Writer) Staged() int { return len(w.keys) }
 // counts are kept. Events whose key was already added since the last
 // Commit count as duplicates at once.
 func (w *Writer) Add(ctx context.Context, f *File) error {
+	if len(w.files) == 0 {
+		w.queued = w.queued[:0]
+	}
 	idx := int32(len(w.files))
 	c := Counts{Files: 1, Records: f.Records, Rejected: len(f.Rejects), Skipped: f.Skipped}
 	if !w.skipTags && w.inv == nil {
@@ -216,7 +238,7 @@ func (w *Writer) Commit(ctx context.Context) (Counts, error) {
 			return Counts{}, fmt.Errorf("commit: insert events: %w", err)
 		}
 		if w.queue {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO pending_evaluations SELECT nextval('pending_evaluations_seq'), key_hi, key_lo, ?, eventJson FROM temp.staging ORDER BY file_index, rowid ON CONFLICT DO NOTHING`, time.Now().UTC()); err != nil {
+			if err := w.queueEvaluations(ctx, tx); err != nil {
 				return Counts{}, fmt.Errorf("commit: queue evaluations: %w", err)
 			}
 		}
@@ -238,7 +260,9 @@ func (w *Writer) Commit(ctx context.Context) (Counts, error) {
 			}
 		}
 		c := w.counts[i]
-		ledger = append(ledger, f.Source, f.Bytes, hex.EncodeToString(f.SHA256[:]), c.Records, c.Stored, c.Duplicates, c.Skipped, c.Rejected, now)
+		if !f.NoLedger {
+			ledger = append(ledger, f.Source, f.Bytes, hex.EncodeToString(f.SHA256[:]), c.Records, c.Stored, c.Duplicates, c.Skipped, c.Rejected, now)
+		}
 		total.Add(c)
 	}
 	// One statement for the files' ledger rows: a commit of many small
@@ -254,7 +278,11 @@ func (w *Writer) Commit(ctx context.Context) (Counts, error) {
 	}
 	if err := tx.Commit(); err != nil {
 		w.inv = nil
+		w.queued = w.queued[:0]
 		return Counts{}, fmt.Errorf("commit: %w", err)
+	}
+	if n := len(w.queued); n > 0 {
+		w.seq = w.queued[n-1].Seq
 	}
 	if w.inv != nil {
 		w.inv.committed()
@@ -294,38 +322,76 @@ func (w *Writer) reset(ctx context.Context) {
 	clear(w.files)
 	w.files, w.counts, w.keys, w.pending, w.pendingFiles = w.files[:0], w.counts[:0], w.keys[:0], 0, 0
 	clear(w.seen)
+	clear(w.dups)
 	if w.conn != nil {
 		w.conn.ExecContext(ctx, `DELETE FROM temp.staging`)
 	}
 }
 
 // dropStored removes from the staging table the events whose key is
-// already stored, moving them from Stored to Duplicates. Only the slice of
-// the store within the added eventTime range is read: the key includes
-// eventTime.
+// already stored, moving them from Stored to Duplicates and noting their
+// keys in w.dups. Only the slice of the store within the added eventTime
+// range is read: the key includes eventTime.
 func (w *Writer) dropStored(ctx context.Context, tx *sql.Tx) error {
 	const stored = `SEMI JOIN (SELECT key_hi, key_lo FROM event_store WHERE eventTime BETWEEN ?::TIMESTAMP AND ?::TIMESTAMP) e USING (key_hi, key_lo)`
-	rows, err := tx.QueryContext(ctx, `SELECT s.file_index, count(*) FROM temp.staging s `+stored+` GROUP BY s.file_index`, w.minT, w.maxT)
+	rows, err := tx.QueryContext(ctx, `SELECT s.file_index, s.key_hi, s.key_lo FROM temp.staging s `+stored, w.minT, w.maxT)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
-	dups := 0
 	for rows.Next() {
-		var idx, n int
-		if err := rows.Scan(&idx, &n); err != nil {
+		var idx int
+		var hi, lo uint64
+		if err := rows.Scan(&idx, &hi, &lo); err != nil {
 			return err
 		}
-		w.counts[idx].Stored -= n
-		w.counts[idx].Duplicates += n
-		dups += n
+		w.counts[idx].Stored--
+		w.counts[idx].Duplicates++
+		w.dups[[2]uint64{hi, lo}] = struct{}{}
 	}
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	if dups > 0 {
+	if len(w.dups) > 0 {
 		_, err = tx.ExecContext(ctx, `DELETE FROM temp.staging WHERE rowid IN (SELECT s.rowid FROM temp.staging s `+stored+`)`, w.minT, w.maxT)
 	}
+	return err
+}
+
+// queueEvaluations writes the events this Commit stores into
+// pending_evaluations in the order they were added, and notes them in
+// w.queued.
+func (w *Writer) queueEvaluations(ctx context.Context, tx *sql.Tx) error {
+	if w.seq < 0 {
+		if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM pending_evaluations`).Scan(&w.seq); err != nil {
+			return err
+		}
+	}
+	keys := slices.Clone(w.keys)
+	slices.SortFunc(keys, func(a, b stagedKey) int {
+		return cmp.Or(cmp.Compare(a.file, b.file), cmp.Compare(a.event, b.event))
+	})
+	w.queued = w.queued[:0]
+	var b strings.Builder
+	b.WriteByte('[')
+	seq := w.seq
+	for _, k := range keys {
+		if _, dup := w.dups[[2]uint64{k.hi, k.lo}]; dup {
+			continue
+		}
+		seq++
+		if len(w.queued) > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `[%d,%d,%d]`, seq, k.hi, k.lo)
+		w.queued = append(w.queued, Queued{Seq: seq, File: int(k.file), Event: int(k.event)})
+	}
+	b.WriteByte(']')
+	if len(w.queued) == 0 {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO pending_evaluations SELECT r[1]::BIGINT, r[2]::UBIGINT, r[3]::UBIGINT
+		FROM (SELECT unnest(json_transform(?::JSON, '[["HUGEINT"]]')) AS r)`, b.String())
 	return err
 }
 
