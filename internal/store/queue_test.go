@@ -129,3 +129,54 @@ func TestEndPass(t *testing.T) {
 		}
 	}
 }
+
+// TestClaimActions: a new key is claimed once, even twice in a batch; one
+// carried out is not claimed again, unless it was planned in a dry run
+// and is now enforced; one claimed and never finished (a crash) is
+// claimed again, up to MaxAttempts claims.
+func TestClaimActions(t *testing.T) {
+	ctx := context.Background()
+	s := openTemp(t)
+	now := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
+	claim := func(enforce bool, keys ...string) string {
+		t.Helper()
+		var cs []Claim
+		for _, k := range keys {
+			cs = append(cs, Claim{Action: action.Action{Key: k, Runbook: "rb", Kind: "alert", Enforce: enforce}, EventID: "e"})
+		}
+		ok, err := s.ClaimActions(ctx, cs, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprint(ok)
+	}
+	finish := func(key, status string) {
+		t.Helper()
+		if err := s.FinishActions(ctx, []action.Outcome{{Key: key, Status: status}}, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := claim(false, "a", "b", "a"); got != "[true true false]" {
+		t.Fatalf("new keys: %s", got)
+	}
+	finish("a", action.StatusApplied)
+	finish("b", action.StatusPlanned)
+	if got := claim(false, "a", "b"); got != "[false false]" {
+		t.Fatalf("carried out, dry run again: %s", got)
+	}
+	if got := claim(true, "a", "b", "c"); got != "[false true true]" {
+		t.Fatalf("enforced after a dry run: %s", got)
+	}
+	// c is claimed and never finished: claimed again until MaxAttempts.
+	for i := 2; i <= MaxAttempts; i++ {
+		if got := claim(true, "c"); got != "[true]" {
+			t.Fatalf("claim %d of an unfinished action: %s", i, got)
+		}
+	}
+	if got := claim(true, "c"); got != "[false]" {
+		t.Fatalf("claim %d of an unfinished action: %s", MaxAttempts+1, got)
+	}
+	if got := queryString(t, s.DB(), `SELECT string_agg("key" || ':' || status || ':' || attempts || ':' || enforce, ' ' ORDER BY "key") FROM action_runs`); got != "a:applied:1:false b:claimed:2:true c:claimed:20:true" {
+		t.Errorf("ledger: %s", got)
+	}
+}

@@ -5,8 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/trailbook/trailbook/internal/action"
@@ -40,60 +38,75 @@ func (s *Store) ClaimActions(ctx context.Context, claims []Claim, now time.Time)
 	}
 	defer tx.Rollback()
 	ok = make([]bool, len(claims))
-	// What the ledger holds of these keys, in one read.
-	type held struct {
-		status   string
-		attempts int
+	// New keys, the usual case, in one statement: it returns the keys it
+	// inserted; the ledger already held the others.
+	type row struct {
+		Key     string `json:"key"`
+		Runbook string `json:"runbook"`
+		EventID string `json:"event_id"`
+		Index   int    `json:"idx"`
+		Kind    string `json:"kind"`
+		Enforce bool   `json:"enforce"`
 	}
-	have := map[string]held{}
-	for part := range slices.Chunk(claims, 500) {
-		args := make([]any, len(part))
-		for i, c := range part {
-			args[i] = c.Action.Key
-		}
-		rows, err := tx.QueryContext(ctx, `SELECT "key", status, attempts FROM action_runs WHERE "key" IN (`+strings.TrimSuffix(strings.Repeat("?, ", len(part)), ", ")+`)`, args...)
-		if err != nil {
-			return nil, fmt.Errorf("claim actions: %w", err)
-		}
-		for rows.Next() {
-			var k string
-			var h held
-			if err := rows.Scan(&k, &h.status, &h.attempts); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("claim actions: %w", err)
-			}
-			have[k] = h
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("claim actions: %w", err)
-		}
-	}
-	var insert []any
+	first := map[string]int{} // key -> its first claim; the same key again in a batch is not claimed twice
+	var rows []row
 	for i, c := range claims {
 		a := c.Action
-		h, seen := have[a.Key]
-		switch {
-		case !seen:
-			insert = append(insert, a.Key, a.Runbook, c.EventID, a.Index, a.Kind, a.Enforce, now)
-			have[a.Key] = held{status: "claimed", attempts: 1} // the same key twice in a batch: once
-			ok[i] = true
-		case h.status != "claimed" && !(h.status == action.StatusPlanned && a.Enforce):
-			// done (a dry run may be followed by an enforced one)
-		case h.status == "claimed" && h.attempts >= MaxAttempts:
-		default:
-			if _, err := tx.ExecContext(ctx, `UPDATE action_runs SET status = 'claimed', attempts = attempts + 1, enforce = ? WHERE "key" = ?`, a.Enforce, a.Key); err != nil {
-				return nil, fmt.Errorf("claim action %s: %w", a.Key, err)
-			}
-			have[a.Key] = held{status: "claimed", attempts: MaxAttempts} // not again in this batch
-			ok[i] = true
+		if _, seen := first[a.Key]; seen {
+			continue
 		}
+		first[a.Key] = i
+		rows = append(rows, row{a.Key, a.Runbook, c.EventID, a.Index, a.Kind, a.Enforce})
 	}
-	for part := range slices.Chunk(insert, 7*500) {
-		q := `INSERT INTO action_runs ("key", runbook, event_id, idx, kind, enforce, status, attempts, first_at) VALUES ` +
-			strings.TrimSuffix(strings.Repeat(`(?, ?, ?, ?, ?, ?, 'claimed', 1, ?), `, len(part)/7), ", ")
-		if _, err := tx.ExecContext(ctx, q, part...); err != nil {
+	if len(rows) == 0 {
+		return ok, nil
+	}
+	b, err := json.Marshal(rows)
+	if err != nil {
+		return nil, err
+	}
+	res, err := tx.QueryContext(ctx, `INSERT INTO action_runs ("key", runbook, event_id, idx, kind, enforce, status, attempts, first_at)
+		SELECT r."key", r.runbook, r.event_id, r.idx, r.kind, r.enforce, 'claimed', 1, $2
+		FROM (SELECT unnest(json_transform($1::JSON, '[{"key":"VARCHAR","runbook":"VARCHAR","event_id":"VARCHAR","idx":"INTEGER","kind":"VARCHAR","enforce":"BOOLEAN"}]')) AS r)
+		ON CONFLICT DO NOTHING RETURNING "key"`, string(b), now)
+	if err != nil {
+		return nil, fmt.Errorf("claim actions: %w", err)
+	}
+	inserted := map[string]bool{}
+	for res.Next() {
+		var k string
+		if err := res.Scan(&k); err != nil {
+			res.Close()
 			return nil, fmt.Errorf("claim actions: %w", err)
+		}
+		inserted[k] = true
+	}
+	res.Close()
+	if err := res.Err(); err != nil {
+		return nil, fmt.Errorf("claim actions: %w", err)
+	}
+	for k, i := range first {
+		if inserted[k] {
+			ok[i] = true
+			continue
+		}
+		// Held before: carried out (not again, unless planned in a dry
+		// run and now enforced), or claimed and never finished (again,
+		// up to MaxAttempts).
+		var status string
+		var attempts int
+		if err := tx.QueryRowContext(ctx, `SELECT status, attempts FROM action_runs WHERE "key" = ?`, k).Scan(&status, &attempts); err != nil {
+			return nil, fmt.Errorf("claim action %s: %w", k, err)
+		}
+		a := claims[i].Action
+		switch {
+		case status != "claimed" && !(status == action.StatusPlanned && a.Enforce):
+		case status == "claimed" && attempts >= MaxAttempts:
+		default:
+			if _, err := tx.ExecContext(ctx, `UPDATE action_runs SET status = 'claimed', attempts = attempts + 1, enforce = ? WHERE "key" = ?`, a.Enforce, k); err != nil {
+				return nil, fmt.Errorf("claim action %s: %w", k, err)
+			}
+			ok[i] = true
 		}
 	}
 	return ok, tx.Commit()
