@@ -186,14 +186,16 @@ type Counters struct {
 // evalBatch is what one commit stored, for the evaluator: the events in
 // queue order, and the place of the last in the queue.
 type evalBatch struct {
-	events  []cloudtrail.Event
-	through int64
+	events    []cloudtrail.Event
+	through   int64
+	committed time.Time // when the first of them was
 }
 
 // delivery is one file's worth of records for the writer.
 type delivery struct {
 	kind string // the source's kind: http, folder, s3, sqs
 	file *store.File
+	at   time.Time // queued
 	done chan result // buffered: the writer never waits on it
 }
 
@@ -409,7 +411,7 @@ func (d *Daemon) deliver(ctx context.Context, kind string, f *store.File) (store
 // deliverWithin is deliver waiting for room in the queue only until
 // enqueue ends (with its cause).
 func (d *Daemon) deliverWithin(ctx, enqueue context.Context, kind string, f *store.File) (store.Counts, error) {
-	dl := &delivery{kind: kind, file: f, done: make(chan result, 1)}
+	dl := &delivery{kind: kind, file: f, done: make(chan result, 1), at: time.Now()}
 	select {
 	case d.intake <- dl:
 	case <-enqueue.Done():
@@ -518,6 +520,9 @@ func (d *Daemon) writeLoop() error {
 		}
 		timer.Stop()
 		start := time.Now()
+		for _, dl := range batch {
+			d.metrics.stage.WithLabelValues("queue").Observe(start.Sub(dl.at).Seconds())
+		}
 		var err error
 		if w == nil {
 			if w, err = d.st.NewWriter(ctx); err == nil {
@@ -526,6 +531,7 @@ func (d *Daemon) writeLoop() error {
 		}
 		err = d.commit(ctx, w, batch, err)
 		d.metrics.commitDur.Observe(time.Since(start).Seconds())
+		d.metrics.stage.WithLabelValues("commit").Observe(time.Since(start).Seconds())
 		if err != nil {
 			d.opts.Logger.Error("commit", "err", err)
 			if w != nil {
@@ -551,7 +557,7 @@ func (d *Daemon) commit(ctx context.Context, w *store.Writer, batch []*delivery,
 	if err == nil {
 		total, err = w.Commit(ctx)
 	}
-	var eb evalBatch
+	eb := evalBatch{committed: time.Now()}
 	if err == nil {
 		q := w.Queued()
 		eb.events = make([]cloudtrail.Event, len(q))
@@ -754,6 +760,11 @@ func (d *Daemon) evaluate(ctx context.Context, eb evalBatch) (err error) {
 			err = ferr
 		}
 	}()
+	begun := time.Now()
+	if !eb.committed.IsZero() {
+		d.metrics.stage.WithLabelValues("handoff").Observe(begun.Sub(eb.committed).Seconds())
+	}
+	defer func() { d.metrics.stage.WithLabelValues("pass").Observe(time.Since(begun).Seconds()) }()
 	cur := d.state.Load()
 	snap := engine.StoreSnapshot{Conn: d.conn}
 	now := d.opts.Now().UTC()

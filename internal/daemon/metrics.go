@@ -21,6 +21,7 @@ type metrics struct {
 	actions     *prometheus.CounterVec // by kind and status
 	actionDur   *prometheus.HistogramVec
 	reloads     *prometheus.CounterVec // by result
+	stage       *prometheus.HistogramVec // the pipeline's stages, by stage
 }
 
 func newMetrics(d *Daemon) *metrics {
@@ -39,8 +40,11 @@ func newMetrics(d *Daemon) *metrics {
 	m.actions = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "trailbook_actions_total", Help: "Actions by kind and outcome (applied, planned, skipped, failed)."}, []string{"kind", "status"})
 	m.actionDur = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "trailbook_action_duration_seconds", Help: "Time to carry out one action, by kind.", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16)}, []string{"kind"})
 	m.reloads = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "trailbook_runbook_reloads_total", Help: "Runbook folder reloads, by result (ok, error)."}, []string{"result"})
+	m.stage = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "trailbook_pipeline_stage_seconds",
+		Help:    "Time spent in each stage of the pipeline: queue (a delivery waiting for its commit to start), commit, handoff (committed events waiting for their evaluation pass) and pass (one evaluation pass, its actions carried out and recorded).",
+		Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16)}, []string{"stage"})
 	for _, c := range []prometheus.Collector{m.received, m.stored, m.duplicates, m.rejected, m.skipped, m.lag, m.commitDur, m.matches,
-		m.evaluations, m.evalDur, m.actions, m.actionDur, m.reloads} {
+		m.evaluations, m.evalDur, m.actions, m.actionDur, m.reloads, m.stage} {
 		f(c)
 	}
 	f(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "trailbook_query_cache_hits_total", Help: "Runbook query results reused from the cache."}, func() float64 {

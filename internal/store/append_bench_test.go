@@ -61,7 +61,7 @@ func benchBatch() int {
 // the time per commit (ns/op) and events/s.
 func BenchmarkSmallCommits(b *testing.B) {
 	ctx := context.Background()
-	s, err := Open(ctx, filepath.Join(b.TempDir(), "b.duckdb"), Options{CheckpointWAL: 256 << 20})
+	s, err := Open(ctx, filepath.Join(b.TempDir(), "b.duckdb"), Options{CheckpointWAL: 256 << 20, Threads: benchThreads()})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -110,4 +110,10 @@ func BenchmarkSmallCommits(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N*per)/b.Elapsed().Seconds(), "events/s")
+}
+
+// benchThreads is DuckDB's thread count from BENCH_THREADS (default 2).
+func benchThreads() int {
+	n, _ := strconv.Atoi(os.Getenv("BENCH_THREADS"))
+	return n
 }
