@@ -134,11 +134,11 @@ func runServe(ctx context.Context, p serveParams, env Env) error {
 		reloadPoll = -1
 	}
 	d, err = daemon.Open(ctx, daemon.Options{
-		DB: cfg.Store.Path, MemoryLimit: int64(cfg.Store.MemoryLimit), CheckpointWAL: int64(cfg.Store.CheckpointWAL), RunbookDir: cfg.Runbooks.Dir, Enforce: cfg.Runbooks.Enforce, Alerts: cfg.Runbooks.Alerts,
+		DB: cfg.Store.Path, MemoryLimit: int64(cfg.Store.MemoryLimit), CheckpointWAL: int64(cfg.Store.CheckpointWAL), Threads: cfg.Store.Threads, RunbookDir: cfg.Runbooks.Dir, Enforce: cfg.Runbooks.Enforce, Alerts: cfg.Runbooks.Alerts,
 		Region: cfg.AWS.Region, Endpoint: cfg.AWS.Endpoint,
 		Identity:     engine.Identity{UserAgent: cfg.Engine.Identity.UserAgent, SessionName: cfg.Engine.Identity.SessionName, Principals: cfg.Engine.Identity.Principals},
 		EvidenceRows: cfg.Engine.EvidenceRows, CacheTTL: cfg.Engine.CacheTTL, Folders: folders, Sources: sources,
-		BatchEvents: cfg.Pipeline.BatchEvents, BatchWait: cfg.Pipeline.BatchWait, Queue: cfg.Pipeline.Queue,
+		BatchEvents: cfg.Pipeline.BatchEvents, BatchWait: cfg.Pipeline.BatchWait, Queue: cfg.Pipeline.Queue, RecordInterval: cfg.Pipeline.RecordInterval,
 		ReloadPoll: reloadPoll, Stdout: env.Stdout, Getenv: env.Getenv, Logger: logger,
 	})
 	if err != nil {

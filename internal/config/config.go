@@ -52,6 +52,11 @@ type Store struct {
 	// checkpoints rarely; a larger log takes longer to replay after a
 	// crash (about 1 s per 100MB here).
 	CheckpointWAL Size `yaml:"checkpoint_wal"`
+	// Threads is how many threads DuckDB works with; default 1. Serve
+	// commits and queries in many small statements, which one thread
+	// runs with less contention; more speed up large deliveries (an S3
+	// backfill).
+	Threads int `yaml:"threads"`
 }
 
 // Runbooks is the runbook folder serve runs, and how.
@@ -257,6 +262,12 @@ type Pipeline struct {
 	// 10000, at least BatchEvents. Sources wait when it is full
 	// (backpressure).
 	Queue int `yaml:"queue"`
+	// RecordInterval is the least time between two records of the
+	// actions claimed and carried out (and the evaluations done) in the
+	// store; default 100ms. Each record is one transaction for every
+	// evaluation pass since the last; claims are synced to the journal
+	// file before an action is carried out, so a crash loses none.
+	RecordInterval time.Duration `yaml:"record_interval"`
 }
 
 // Default is the configuration of serve without a file: the store
@@ -265,7 +276,7 @@ type Pipeline struct {
 // ./cloudtrail and the HTTP push endpoint. Each call returns a new Config.
 func Default() *Config {
 	return &Config{
-		Store:    Store{Path: "trailbook.duckdb", MemoryLimit: 1 * GB, CheckpointWAL: 256 * MB},
+		Store:    Store{Path: "trailbook.duckdb", MemoryLimit: 1 * GB, CheckpointWAL: 256 * MB, Threads: 1},
 		Runbooks: Runbooks{Dir: "runbooks", Enforce: false, Alerts: true, Reload: true},
 		Server: Server{
 			Listen:          "127.0.0.1:8080",
@@ -284,7 +295,7 @@ func Default() *Config {
 		},
 		AWS:      AWS{Region: "us-east-1"},
 		Log:      Log{Level: slog.LevelInfo, Format: FormatJSON},
-		Pipeline: Pipeline{BatchEvents: 1000, BatchWait: 2 * time.Millisecond, Queue: 10000},
+		Pipeline: Pipeline{BatchEvents: 1000, BatchWait: 2 * time.Millisecond, Queue: 10000, RecordInterval: 100 * time.Millisecond},
 	}
 }
 

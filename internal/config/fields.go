@@ -32,6 +32,7 @@ func (c *Config) fields() []field {
 			text("path", &c.Store.Path),
 			size("memory_limit", &c.Store.MemoryLimit),
 			size("checkpoint_wal", &c.Store.CheckpointWAL),
+			integer("threads", &c.Store.Threads),
 		),
 		group("runbooks",
 			text("dir", &c.Runbooks.Dir),
@@ -117,6 +118,7 @@ func (c *Config) fields() []field {
 			integer("batch_events", &c.Pipeline.BatchEvents),
 			duration("batch_wait", &c.Pipeline.BatchWait),
 			integer("queue", &c.Pipeline.Queue),
+			duration("record_interval", &c.Pipeline.RecordInterval),
 		),
 	}
 }

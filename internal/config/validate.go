@@ -168,6 +168,7 @@ func (c *Config) checkStore(k *checker) {
 	if c.Store.MemoryLimit < 1 {
 		k.errorf("store.memory_limit", CodeBadValue, "store.memory_limit is %s; it must be more than 0", c.Store.MemoryLimit)
 	}
+	k.positive("store.threads", c.Store.Threads)
 	if c.Store.CheckpointWAL < 1*MB {
 		k.errorf("store.checkpoint_wal", CodeBadValue, "store.checkpoint_wal is %s; it must be at least 1MB", c.Store.CheckpointWAL)
 	}
@@ -400,6 +401,7 @@ func (c *Config) checkPipeline(k *checker) {
 	k.positive("pipeline.batch_events", p.BatchEvents)
 	k.atLeast("pipeline.batch_wait", p.BatchWait, time.Nanosecond)
 	k.positive("pipeline.queue", p.Queue)
+	k.atLeast("pipeline.record_interval", p.RecordInterval, time.Nanosecond)
 	if p.BatchEvents >= 1 && p.Queue >= 1 && p.Queue < p.BatchEvents {
 		at := "pipeline.queue"
 		if !k.written(at) && k.written("pipeline.batch_events") {

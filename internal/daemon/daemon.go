@@ -54,6 +54,9 @@ type Options struct {
 	// MemoryLimit is DuckDB's, in bytes (default 1GB); CheckpointWAL is
 	// store.Options' (default 256MiB: see there).
 	MemoryLimit, CheckpointWAL int64
+	// Threads is DuckDB's (default 1: serve's many small statements
+	// contend less on one).
+	Threads int
 	RunbookDir string // required
 	// Enforce lets runbooks in enforce mode act on AWS; Alerts sends
 	// alerts in dry run.
@@ -76,6 +79,9 @@ type Options struct {
 	// beyond it senders wait, a Push at most PushWait (default 2s).
 	Queue    int
 	PushWait time.Duration
+	// RecordInterval is the least time between two records of the
+	// actions' journal in the store (default 100ms; negative: none).
+	RecordInterval time.Duration
 	// ReloadPoll is how often the runbook folder is checked for changes
 	// to reload (default 2s; negative: never, only Reload).
 	ReloadPoll time.Duration
@@ -145,7 +151,9 @@ type Daemon struct {
 	opts  Options
 	st    *store.Store
 	audit *audit.Log
-	conn  *sql.Conn // the engine's and gates' query connection
+	// journal claims actions and records the passes (runner.Ledger).
+	journal *journal
+	conn    *sql.Conn // the engine's and gates' query connection
 	state atomic.Pointer[loaded]
 
 	intake chan *delivery
@@ -218,6 +226,9 @@ func Open(ctx context.Context, opts Options) (*Daemon, error) {
 	if opts.Queue == 0 {
 		opts.Queue = 64
 	}
+	if opts.RecordInterval == 0 {
+		opts.RecordInterval = 100 * time.Millisecond
+	}
 	if opts.PushWait == 0 {
 		opts.PushWait = 2 * time.Second
 	}
@@ -242,6 +253,7 @@ func Open(ctx context.Context, opts Options) (*Daemon, error) {
 		opts.CheckpointWAL = 256 << 20
 	}
 	so := store.Options{CheckpointWAL: opts.CheckpointWAL}
+	so.Threads = cmp.Or(opts.Threads, 1)
 	if opts.MemoryLimit > 0 {
 		so.MemoryLimit = fmt.Sprintf("%dB", opts.MemoryLimit)
 	}
@@ -255,6 +267,10 @@ func Open(ctx context.Context, opts Options) (*Daemon, error) {
 		d.Close()
 		return nil, err
 	}
+	if d.journal, err = openJournal(ctx, st, journalDir(opts.DB)); err != nil {
+		return fail(err)
+	}
+	d.journal.gap = opts.RecordInterval
 	if d.conn, err = st.DB().Conn(ctx); err != nil {
 		return fail(err)
 	}
@@ -278,6 +294,9 @@ func Open(ctx context.Context, opts Options) (*Daemon, error) {
 // Close closes the audit log and the store. Run must have returned.
 func (d *Daemon) Close() error {
 	var errs []error
+	if d.journal != nil {
+		errs = append(errs, d.journal.close())
+	}
 	if d.audit != nil {
 		errs = append(errs, d.audit.Close())
 	}
@@ -357,7 +376,7 @@ func (d *Daemon) reload(ctx context.Context) error {
 			return err
 		}
 	}
-	run := &runner.Runner{Store: d.st, Audit: d.audit, Executors: execs, Alerts: d.opts.Alerts || d.opts.Enforce,
+	run := &runner.Runner{Store: d.st, Ledger: d.journal, Audit: d.audit, Executors: execs, Alerts: d.opts.Alerts || d.opts.Enforce,
 		Now: d.opts.Now, Logger: d.opts.Logger, Observe: func(a action.Action, o action.Outcome, took time.Duration) {
 			d.metrics.actions.WithLabelValues(a.Kind, o.Status).Inc()
 			d.metrics.actionDur.WithLabelValues(a.Kind).Observe(took.Seconds())
@@ -443,6 +462,16 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 	wg.Go(func() { errc <- d.writeLoop() })
 	wg.Go(func() { errc <- d.evalLoop(recovered) })
+	stopRecord := make(chan struct{})
+	recorded := make(chan struct{})
+	go func() {
+		defer close(recorded)
+		d.journal.run(stopRecord, time.Second, func(err error) {
+			if err != nil {
+				d.opts.Logger.Error("record actions", "err", err)
+			}
+		})
+	}()
 	var sources sync.WaitGroup
 	if d.opts.ReloadPoll >= 0 {
 		poll := cmp.Or(d.opts.ReloadPoll, 2*time.Second)
@@ -479,6 +508,8 @@ func (d *Daemon) Run(ctx context.Context) error {
 	sources.Wait()
 	close(d.intake) // Push after this panics: the HTTP server stops first
 	wg.Wait()
+	close(stopRecord) // what the evaluator did last is recorded
+	<-recorded
 	close(errc)
 	for err := range errc {
 		if firstErr == nil && err != nil {
@@ -712,7 +743,7 @@ func (d *Daemon) evaluateDeferred(ctx context.Context) (err error) {
 		}
 	}()
 	cur := d.state.Load()
-	snap := engine.StoreSnapshot{Conn: d.conn}
+	snap := &passSnapshot{Snapshot: engine.StoreSnapshot{Conn: d.conn}, held: d.journal.cooldownUntil}
 	due, err := d.st.DueDeferred(ctx, d.opts.Now().UTC())
 	if err != nil {
 		return err
@@ -775,7 +806,7 @@ func (d *Daemon) evaluate(ctx context.Context, eb evalBatch) (err error) {
 	}
 	// A cooldown an earlier plan starts holds for the later ones of the
 	// pass, as if it had been recorded already.
-	pass := &passSnapshot{Snapshot: snap, started: map[[2]string]time.Time{}}
+	pass := &passSnapshot{Snapshot: snap, started: map[[2]string]time.Time{}, held: d.journal.cooldownUntil}
 	var plans []engine.Plan
 	for i := range evs {
 		ev := &evs[i]
@@ -835,18 +866,28 @@ func (d *Daemon) count(plans []engine.Plan, outs [][]action.Outcome) {
 }
 
 // passSnapshot is the store as one evaluation pass sees it: cooldowns its
-// earlier plans started count before they are written.
+// earlier plans started, and those the journal has not recorded yet,
+// count before they are written.
 type passSnapshot struct {
 	engine.Snapshot
 	started map[[2]string]time.Time // runbook, dedup -> until
+	held    func(runbook, dedup string) time.Time
 }
 
 func (p *passSnapshot) CooldownUntil(ctx context.Context, runbook, dedup string) (time.Time, error) {
 	until, err := p.Snapshot.CooldownUntil(ctx, runbook, dedup)
-	if s := p.started[[2]string{runbook, dedup}]; err == nil && s.After(until) {
+	if err != nil {
+		return until, err
+	}
+	if s := p.started[[2]string{runbook, dedup}]; s.After(until) {
 		until = s
 	}
-	return until, err
+	if p.held != nil {
+		if s := p.held(runbook, dedup); s.After(until) {
+			until = s
+		}
+	}
+	return until, nil
 }
 
 // jitter spreads pollers started together.

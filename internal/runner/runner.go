@@ -22,7 +22,11 @@ import (
 // Runner applies plans. It is safe for concurrent use when its parts are.
 type Runner struct {
 	Store *store.Store
-	Audit *audit.Log
+	// Ledger, when set, claims the actions and records each pass in
+	// place of Store (the daemon's journal); Store still serves the
+	// executors.
+	Ledger Ledger
+	Audit  *audit.Log
 	// Executors carry out enforced actions, by kind. An enforced action of
 	// a kind without one fails.
 	Executors map[string]action.Executor
@@ -34,6 +38,20 @@ type Runner struct {
 	// Observe, when set, is told of every action carried out or skipped,
 	// with how long it took (metrics).
 	Observe func(a action.Action, o action.Outcome, took time.Duration)
+}
+
+// Ledger is where a Runner claims actions before carrying them out and
+// records what a pass did: *store.Store does both in the store.
+type Ledger interface {
+	ClaimActions(ctx context.Context, claims []store.Claim, now time.Time) ([]bool, error)
+	EndPass(ctx context.Context, e store.PassEnd, now time.Time) error
+}
+
+func (r *Runner) ledger() Ledger {
+	if r.Ledger != nil {
+		return r.Ledger
+	}
+	return r.Store
 }
 
 // Apply audits plan's runs and carries out their actions, returning each
@@ -85,7 +103,7 @@ func (r *Runner) ApplyPass(ctx context.Context, plans []engine.Plan, doneThrough
 	}
 	var claimed []bool
 	if len(claims) > 0 {
-		if claimed, err = r.Store.ClaimActions(ctx, claims, now); err != nil {
+		if claimed, err = r.ledger().ClaimActions(ctx, claims, now); err != nil {
 			return nil, err
 		}
 	}
@@ -138,7 +156,7 @@ func (r *Runner) ApplyPass(ctx context.Context, plans []engine.Plan, doneThrough
 			}
 		}
 	}
-	if err := r.Store.EndPass(ctx, end, r.now()); err != nil {
+	if err := r.ledger().EndPass(ctx, end, r.now()); err != nil {
 		return outs, err
 	}
 	return outs, nil

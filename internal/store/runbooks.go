@@ -99,10 +99,7 @@ func (s *Store) ClaimActions(ctx context.Context, claims []Claim, now time.Time)
 			return nil, fmt.Errorf("claim action %s: %w", k, err)
 		}
 		a := claims[i].Action
-		switch {
-		case status != "claimed" && !(status == action.StatusPlanned && a.Enforce):
-		case status == "claimed" && attempts >= MaxAttempts:
-		default:
+		if MayClaimAgain(status, attempts, a.Enforce) {
 			if _, err := tx.ExecContext(ctx, `UPDATE action_runs SET status = 'claimed', attempts = attempts + 1, enforce = ? WHERE "key" = ?`, a.Enforce, k); err != nil {
 				return nil, fmt.Errorf("claim action %s: %w", k, err)
 			}
@@ -110,6 +107,54 @@ func (s *Store) ClaimActions(ctx context.Context, claims []Claim, now time.Time)
 		}
 	}
 	return ok, tx.Commit()
+}
+
+// MayClaimAgain reports whether an action the ledger holds with status
+// and attempts may be claimed again, enforced or not: not when it was
+// carried out (unless it was planned in a dry run and is now enforced),
+// and when it was claimed and never finished (a crash midway) only up to
+// MaxAttempts claims in all.
+func MayClaimAgain(status string, attempts int, enforce bool) bool {
+	switch {
+	case status != "claimed":
+		return status == action.StatusPlanned && enforce
+	default:
+		return attempts < MaxAttempts
+	}
+}
+
+// LedgerState is what the ledger holds of one action.
+type LedgerState struct {
+	Status   string
+	Attempts int
+}
+
+// LedgerStates reads the ledger rows of keys, in one query; keys it lacks
+// are absent from the map.
+func (s *Store) LedgerStates(ctx context.Context, keys []string) (map[string]LedgerState, error) {
+	out := map[string]LedgerState{}
+	if len(keys) == 0 {
+		return out, nil
+	}
+	b, err := json.Marshal(keys)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT "key", status, attempts FROM action_runs
+		WHERE "key" IN (SELECT unnest(json_transform(?::JSON, '["VARCHAR"]')))`, string(b))
+	if err != nil {
+		return nil, fmt.Errorf("read the action ledger: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k string
+		var st LedgerState
+		if err := rows.Scan(&k, &st.Status, &st.Attempts); err != nil {
+			return nil, fmt.Errorf("read the action ledger: %w", err)
+		}
+		out[k] = st
+	}
+	return out, rows.Err()
 }
 
 // FinishActions records the outcomes of claimed actions in one
@@ -324,12 +369,30 @@ func (s *Store) DoneEvaluations(ctx context.Context, through int64) error {
 // PassEnd is what an evaluation pass records once its actions are
 // carried out.
 type PassEnd struct {
+	// Claims are claims made elsewhere first (the daemon's journal), to
+	// record as claimed before the outcomes: a key not in the ledger is
+	// added; one the ledger holds as claimed (or planned, when the claim
+	// enforces) takes the claim's attempts; one carried out is left alone
+	// (the claim was recorded before, and then its outcome).
+	Claims    []Claimed
 	Outcomes  []action.Outcome // of the actions claimed and carried out
 	Cooldowns []Cooldown       // started by the pass's runs
 	Deferred  []Deferred
 	// DoneThrough, when above zero, takes the queued evaluations up to it
 	// off the queue (DoneEvaluations).
 	DoneThrough int64
+}
+
+// Claimed is one claim of an action: the ledger row ClaimActions writes.
+type Claimed struct {
+	Key      string    `json:"key"`
+	Runbook  string    `json:"runbook"`
+	EventID  string    `json:"event_id"`
+	Index    int       `json:"idx"`
+	Kind     string    `json:"kind"`
+	Enforce  bool      `json:"enforce"`
+	Attempts int       `json:"attempts"`
+	At       time.Time `json:"at"`
 }
 
 // Cooldown is a runbook's cooldown for one dedup value, started by a run
@@ -345,7 +408,7 @@ type Cooldown struct {
 // again (each action's claim lets it be carried out again, up to
 // MaxAttempts).
 func (s *Store) EndPass(ctx context.Context, e PassEnd, now time.Time) error {
-	if len(e.Outcomes) == 0 && len(e.Cooldowns) == 0 && len(e.Deferred) == 0 && e.DoneThrough <= 0 {
+	if len(e.Claims) == 0 && len(e.Outcomes) == 0 && len(e.Cooldowns) == 0 && len(e.Deferred) == 0 && e.DoneThrough <= 0 {
 		return nil
 	}
 	tx, err := s.db.BeginTx(ctx, nil)
@@ -353,6 +416,31 @@ func (s *Store) EndPass(ctx context.Context, e PassEnd, now time.Time) error {
 		return err
 	}
 	defer tx.Rollback()
+	if len(e.Claims) > 0 {
+		// The last claim of a key counts (one statement may not touch a
+		// row twice).
+		last := map[string]int{}
+		for i, c := range e.Claims {
+			last[c.Key] = i
+		}
+		rows := make([]Claimed, 0, len(last))
+		for i, c := range e.Claims {
+			if last[c.Key] == i {
+				rows = append(rows, c)
+			}
+		}
+		b, err := json.Marshal(rows)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO action_runs ("key", runbook, event_id, idx, kind, enforce, status, attempts, first_at)
+			SELECT r."key", r.runbook, r.event_id, r.idx, r.kind, r.enforce, 'claimed', r.attempts, r."at"
+			FROM (SELECT unnest(json_transform(?::JSON, '[{"key":"VARCHAR","runbook":"VARCHAR","event_id":"VARCHAR","idx":"INTEGER","kind":"VARCHAR","enforce":"BOOLEAN","attempts":"INTEGER","at":"TIMESTAMP"}]')) AS r)
+			ON CONFLICT ("key") DO UPDATE SET status = 'claimed', attempts = excluded.attempts, enforce = excluded.enforce
+			WHERE action_runs.status = 'claimed' OR (action_runs.status = 'planned' AND excluded.enforce)`, string(b)); err != nil {
+			return fmt.Errorf("record claims: %w", err)
+		}
+	}
 	if len(e.Outcomes) > 0 {
 		type row struct {
 			Key    string  `json:"key"`
