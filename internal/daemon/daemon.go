@@ -50,13 +50,13 @@ import (
 
 // Options configures a Daemon. Zero values take the defaults noted.
 type Options struct {
-	DB         string // the store file; required
+	DB string // the store file; required
 	// MemoryLimit is DuckDB's, in bytes (default 1GB); CheckpointWAL is
 	// store.Options' (default 256MiB: see there).
 	MemoryLimit, CheckpointWAL int64
 	// Threads is DuckDB's (default 1: serve's many small statements
 	// contend less on one).
-	Threads int
+	Threads    int
 	RunbookDir string // required
 	// Enforce lets runbooks in enforce mode act on AWS; Alerts sends
 	// alerts in dry run.
@@ -154,7 +154,7 @@ type Daemon struct {
 	// journal claims actions and records the passes (runner.Ledger).
 	journal *journal
 	conn    *sql.Conn // the engine's and gates' query connection
-	state atomic.Pointer[loaded]
+	state   atomic.Pointer[loaded]
 
 	intake chan *delivery
 	// evalStuck: a pass failed for good; nothing more is taken off the
@@ -162,7 +162,7 @@ type Daemon struct {
 	// copy was last brought up to date. Both the evaluator's alone.
 	evalStuck bool
 	flushedAt time.Time
-	evalq  chan evalBatch // committed events, writer to evaluator; closed when the writer stops
+	evalq     chan evalBatch // committed events, writer to evaluator; closed when the writer stops
 
 	metrics *metrics
 
@@ -203,7 +203,7 @@ type evalBatch struct {
 type delivery struct {
 	kind string // the source's kind: http, folder, s3, sqs
 	file *store.File
-	at   time.Time // queued
+	at   time.Time   // queued
 	done chan result // buffered: the writer never waits on it
 }
 

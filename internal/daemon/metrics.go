@@ -20,7 +20,7 @@ type metrics struct {
 	evalDur     prometheus.Histogram   // one event's planning and actions
 	actions     *prometheus.CounterVec // by kind and status
 	actionDur   *prometheus.HistogramVec
-	reloads     *prometheus.CounterVec // by result
+	reloads     *prometheus.CounterVec   // by result
 	stage       *prometheus.HistogramVec // the pipeline's stages, by stage
 }
 

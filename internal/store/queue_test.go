@@ -120,9 +120,9 @@ func TestEndPass(t *testing.T) {
 	}
 	for q, want := range map[string]string{
 		`SELECT string_agg(status || ':' || detail || ':' || error || ':' || coalesce(undo->>'$.tags.a', '-'), ' ' ORDER BY "key") FROM action_runs`: "applied:sent <to> & more::- failed::denied:b",
-		`SELECT count(*) FROM action_runs WHERE done_at IS NULL`:                                                                                       "0",
-		`SELECT count(*) FROM runbook_cooldowns`:                                                                                                       "1",
-		`SELECT count(*) FROM deferred_runs`:                                                                                                           "1",
+		`SELECT count(*) FROM action_runs WHERE done_at IS NULL`:                                                                                     "0",
+		`SELECT count(*) FROM runbook_cooldowns`:                                                                                                     "1",
+		`SELECT count(*) FROM deferred_runs`:                                                                                                         "1",
 	} {
 		if got := queryString(t, s.DB(), q); got != want {
 			t.Errorf("%s: %s, want %s", q, got, want)

@@ -40,11 +40,11 @@ type Writer struct {
 	maxT         time.Time
 	inv          *inventory // loaded at the first Add; nil after a failed Commit
 	skipTags     bool
-	queue        bool // QueueEvaluations
+	queue        bool     // QueueEvaluations
 	seq          int64    // the last seq queued; -1 until read from the store
 	queued       []Queued // what the last Commit queued
 	dups         map[[2]uint64]struct{}
-	stageAt      int  // stageEvery, but for tests
+	stageAt      int // stageEvery, but for tests
 	release      func()
 }
 
