@@ -33,6 +33,8 @@ import (
 	"hash/fnv"
 	"io"
 	"log/slog"
+	"maps"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -162,7 +164,8 @@ type Daemon struct {
 	// copy was last brought up to date. Both the evaluator's alone.
 	evalStuck bool
 	flushedAt time.Time
-	evalq     chan evalBatch // committed events, writer to evaluator; closed when the writer stops
+	ticks     map[string]time.Time // each scheduled runbook's last tick
+	evalq     chan evalBatch       // committed events, writer to evaluator; closed when the writer stops
 
 	metrics *metrics
 
@@ -189,6 +192,7 @@ type loaded struct {
 type Counters struct {
 	Deliveries, Events, Stored, Duplicates, Rejected, Skipped int64
 	Evaluated, Matched, Actions, ActionsFailed                int64
+	Scheduled                                                 int64 // scheduled runbooks' ticks evaluated
 }
 
 // evalBatch is what one commit stored, for the evaluator: the events in
@@ -702,6 +706,7 @@ func (d *Daemon) evalLoop(recovered int64) error {
 			}
 			note(d.evaluateRetrying(ctx, eb))
 		case <-tick.C:
+			note(d.evaluateScheduled(ctx))
 			note(d.evaluateDeferred(ctx))
 		}
 	}
@@ -732,6 +737,54 @@ func (d *Daemon) evaluateRetrying(ctx context.Context, eb evalBatch) error {
 		d.opts.Logger.Error("evaluate: events are left queued for the next start", "err", err)
 	}
 	return err
+}
+
+// evaluateScheduled evaluates each scheduled runbook whose tick came:
+// ticks fall on multiples of its period since the zero time (a 24h
+// schedule at midnight UTC, 1h on the hour). A runbook's first tick is the
+// one after it was first seen (serve started, or the runbook loaded); a
+// tick missed while serve was down is not made up. The actions of one
+// tick are claimed under its key, so never carried out twice.
+func (d *Daemon) evaluateScheduled(ctx context.Context) error {
+	cur := d.state.Load()
+	sched := cur.eng.Scheduled()
+	if len(sched) == 0 {
+		return nil
+	}
+	if d.ticks == nil {
+		d.ticks = map[string]time.Time{}
+	}
+	now := d.opts.Now().UTC()
+	snap := &passSnapshot{Snapshot: engine.StoreSnapshot{Conn: d.conn}, held: d.journal.cooldownUntil}
+	var plans []engine.Plan
+	for _, name := range slices.Sorted(maps.Keys(sched)) {
+		tick := now.Truncate(sched[name])
+		last, seen := d.ticks[name]
+		d.ticks[name] = tick
+		if !seen || !tick.After(last) {
+			continue
+		}
+		plan, err := cur.eng.EvaluateScheduled(ctx, name, snap, tick)
+		if err != nil {
+			return err
+		}
+		for _, r := range plan.Runs {
+			d.opts.Logger.Info("scheduled runbook", "runbook", r.Runbook, "tick", tick, "decision", r.Decision, "reason", r.Reason)
+		}
+		plans = append(plans, plan)
+	}
+	if len(plans) == 0 {
+		return nil
+	}
+	outs, err := cur.runner.ApplyAll(ctx, plans)
+	if err != nil {
+		return err
+	}
+	d.count(plans, outs)
+	d.mu.Lock()
+	d.counter.Scheduled += int64(len(plans))
+	d.mu.Unlock()
+	return nil
 }
 
 // evaluateDeferred carries out the deferred evaluations now due.

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -63,6 +64,7 @@ type env struct {
 	dir    string
 	db     string
 	stdout *syncBuffer
+	clock  atomic.Int64 // the daemons' now, in Unix nanoseconds
 }
 
 func newEnv(t *testing.T) *env {
@@ -74,7 +76,9 @@ func newEnv(t *testing.T) *env {
 	if err := os.WriteFile(filepath.Join(rb, "closer.yaml"), []byte(closer), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return &env{t: t, dir: dir, db: filepath.Join(dir, "s.duckdb"), stdout: &syncBuffer{}}
+	e := &env{t: t, dir: dir, db: filepath.Join(dir, "s.duckdb"), stdout: &syncBuffer{}}
+	e.clock.Store(time.Date(2024, 5, 1, 12, 5, 0, 0, time.UTC).UnixNano())
+	return e
 }
 
 // start opens a daemon and runs it until the returned stop is called.
@@ -83,7 +87,7 @@ func (e *env) start(folders ...daemon.Folder) (*daemon.Daemon, func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	d, err := daemon.Open(ctx, daemon.Options{DB: e.db, RunbookDir: filepath.Join(e.dir, "runbooks"), Alerts: true,
 		Stdout: e.stdout, Folders: folders, BatchWait: 10 * time.Millisecond, ReloadPoll: 20 * time.Millisecond,
-		Now:    func() time.Time { return time.Date(2024, 5, 1, 12, 5, 0, 0, time.UTC) },
+		Now:    func() time.Time { return time.Unix(0, e.clock.Load()).UTC() },
 		Logger: slog.New(slog.NewTextHandler(e.t.Output(), nil))})
 	if err != nil {
 		e.t.Fatal(err)
@@ -351,5 +355,64 @@ func TestPushRejectsAndBusy(t *testing.T) {
 	time.Sleep(100 * time.Millisecond)
 	if _, err := d.Push(ctx, "http", []byte(record("q-2", "DescribeTrails"))); !errors.As(err, new(daemon.Busy)) {
 		t.Fatalf("a full queue answered %v, want Busy", err)
+	}
+}
+
+// everyMinute closes the release gate each minute the store holds events.
+const everyMinute = `name: every-minute
+description: skips releases while the store holds events
+owner: test
+trigger:
+  schedule: 1m
+query: SELECT count(*) AS n FROM events
+condition: rows[0].n > 0
+actions:
+  - gate: {name: release, state: skip, reason: "{{(index .rows 0).n}} events at {{.now.Format \"15:04\"}}", ttl: 1h}
+tests:
+  - name: an empty store
+    now: 2024-05-01T12:00:00Z
+    expect: {decision: no-action, rows: 1}
+  - name: one event
+    given:
+      - {"eventVersion": "1.09", "eventTime": "2024-05-01T11:00:00Z", "eventSource": "cloudtrail.amazonaws.com", "eventName": "DescribeTrails", "awsRegion": "us-east-1", "eventID": "g", "recipientAccountId": "111122223333", "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::111122223333:user/m"}}
+    now: 2024-05-01T12:00:00Z
+    expect: {decision: act, actions: [gate]}
+`
+
+// TestScheduledRunbook: a scheduled runbook is evaluated at each tick of
+// its period after serve starts, once a tick, without an event.
+func TestScheduledRunbook(t *testing.T) {
+	e := newEnv(t)
+	if err := os.WriteFile(filepath.Join(e.dir, "runbooks", "every-minute.yaml"), []byte(everyMinute), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d, stop := e.start()
+	ctx := context.Background()
+	if _, err := d.Push(ctx, "http", []byte(record("d-1", "DescribeTrails"))); err != nil {
+		t.Fatal(err)
+	}
+	// Seen first at 12:05: nothing until 12:06.
+	time.Sleep(1200 * time.Millisecond)
+	if n := d.Counters().Scheduled; n != 0 {
+		t.Fatalf("%d ticks evaluated before the first was due", n)
+	}
+	e.clock.Store(time.Date(2024, 5, 1, 12, 6, 20, 0, time.UTC).UnixNano())
+	until(t, "the 12:06 tick", func() bool { return d.Counters().Scheduled == 1 })
+	e.clock.Store(time.Date(2024, 5, 1, 12, 6, 50, 0, time.UTC).UnixNano())
+	time.Sleep(1200 * time.Millisecond)
+	e.clock.Store(time.Date(2024, 5, 1, 12, 7, 1, 0, time.UTC).UnixNano())
+	until(t, "the 12:07 tick", func() bool { return d.Counters().Scheduled == 2 })
+	stop()
+	var got string
+	st, err := store.Open(ctx, e.db, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.DB().QueryRow(`SELECT string_agg(reason, '; ' ORDER BY set_at) FROM gate_states WHERE gate = 'release' AND state = 'skip'`).Scan(&got); err != nil {
+		t.Fatal(err)
+	}
+	if want := "1 events at 12:06; 1 events at 12:07"; got != want {
+		t.Fatalf("gate states: %q, want %q", got, want)
 	}
 }

@@ -272,6 +272,47 @@ func (e *Engine) EvaluateRunbook(ctx context.Context, name string, ev *cloudtrai
 	return p, nil
 }
 
+// EvaluateScheduled plans what the scheduled runbook name does at its
+// tick at, which is also the evaluation's now. There is no event: in
+// expressions and templates event is an empty object, the query's
+// :event_time is at and :event_id is empty. The plan's event key and ID
+// are ScheduleKey(name, at), so the actions of one tick are claimed once
+// however often it is evaluated.
+func (e *Engine) EvaluateScheduled(ctx context.Context, name string, snap Snapshot, at time.Time) (Plan, error) {
+	rb := e.byName[name]
+	if rb == nil {
+		return Plan{}, fmt.Errorf("no runbook %s", name)
+	}
+	if rb.Trigger.Schedule == 0 {
+		return Plan{}, fmt.Errorf("runbook %s is not scheduled", name)
+	}
+	at = at.UTC()
+	key := ScheduleKey(name, at)
+	ev := &cloudtrail.Event{EventTime: at, JSON: []byte("{}")}
+	p := Plan{Event: EventRef{Key: key, ID: key, Time: at}}
+	r := Run{Runbook: rb.Name, Mode: rb.Mode}
+	e.run(ctx, rb, ev, map[string]any{}, key, &tags.Effect{}, snap, at, &r)
+	p.Runs = append(p.Runs, r)
+	return p, nil
+}
+
+// ScheduleKey names the tick at of the scheduled runbook name, in place
+// of an event's key.
+func ScheduleKey(name string, at time.Time) string {
+	return "schedule/" + name + "/" + at.UTC().Format(time.RFC3339)
+}
+
+// Scheduled lists the runbooks with a schedule, and their periods.
+func (e *Engine) Scheduled() map[string]time.Duration {
+	out := map[string]time.Duration{}
+	for name, rb := range e.byName {
+		if rb.Trigger.Schedule > 0 {
+			out[name] = rb.Trigger.Schedule
+		}
+	}
+	return out
+}
+
 func (e *Engine) evaluate(ctx context.Context, ev *cloudtrail.Event, key string, names []string, snap Snapshot, now time.Time) (Plan, error) {
 	now = now.UTC()
 	p := Plan{Event: EventRef{Key: key, ID: ev.EventID.V, Time: ev.EventTime.UTC(), Source: ev.EventSource.V, Name: ev.EventName, Actor: ev.UserIdentity.ARN.V}}

@@ -78,11 +78,18 @@ func runCase(ctx context.Context, eng *engine.Engine, rb *runbook.Runbook, t run
 		}
 		given = append(given, evs)
 	}
-	ev, err := DecodeRecord(t.Event)
-	if err != nil {
-		return engine.Plan{}, engine.Run{}, fmt.Errorf("event: %w", err)
+	// A scheduled runbook's test may have no event: it is evaluated at
+	// now, over what is given.
+	scheduled := rb.Trigger.Schedule > 0
+	var ev cloudtrail.Event
+	if !scheduled || len(t.Event) > 0 {
+		var err error
+		if ev, err = DecodeRecord(t.Event); err != nil {
+			return engine.Plan{}, engine.Run{}, fmt.Errorf("event: %w", err)
+		}
+		given = append(given, ev)
 	}
-	if err := Store(ctx, path, append(given, ev)); err != nil {
+	if err := Store(ctx, path, given); err != nil {
 		return engine.Plan{}, engine.Run{}, err
 	}
 	r, err := query.Open(ctx, path, "")
@@ -94,7 +101,12 @@ func runCase(ctx context.Context, eng *engine.Engine, rb *runbook.Runbook, t run
 	if now.IsZero() {
 		now = ev.EventTime
 	}
-	p, err := eng.EvaluateRunbook(ctx, rb.Name, &ev, store.EventKey(&ev), engine.StoreSnapshot{Conn: r}, now)
+	var p engine.Plan
+	if scheduled {
+		p, err = eng.EvaluateScheduled(ctx, rb.Name, engine.StoreSnapshot{Conn: r}, now)
+	} else {
+		p, err = eng.EvaluateRunbook(ctx, rb.Name, &ev, store.EventKey(&ev), engine.StoreSnapshot{Conn: r}, now)
+	}
 	if err != nil {
 		return p, engine.Run{}, err
 	}
