@@ -329,30 +329,39 @@ func (w *Writer) reset(ctx context.Context) {
 }
 
 // dropStored removes from the staging table the events whose key is
-// already stored, moving them from Stored to Duplicates and noting their
-// keys in w.dups. Only the slice of the store within the added eventTime
-// range is read: the key includes eventTime.
+// already stored, moving them from Stored to Duplicates; with
+// QueueEvaluations it notes their keys in w.dups. Only the slice of the
+// store within the added eventTime range is read: the key includes
+// eventTime.
 func (w *Writer) dropStored(ctx context.Context, tx *sql.Tx) error {
 	const stored = `SEMI JOIN (SELECT key_hi, key_lo FROM event_store WHERE eventTime BETWEEN ?::TIMESTAMP AND ?::TIMESTAMP) e USING (key_hi, key_lo)`
-	rows, err := tx.QueryContext(ctx, `SELECT s.file_index, s.key_hi, s.key_lo FROM temp.staging s `+stored, w.minT, w.maxT)
+	q := `SELECT s.file_index, count(*), NULL, NULL FROM temp.staging s ` + stored + ` GROUP BY s.file_index`
+	if w.queue {
+		q = `SELECT s.file_index, 1, s.key_hi, s.key_lo FROM temp.staging s ` + stored
+	}
+	rows, err := tx.QueryContext(ctx, q, w.minT, w.maxT)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
+	dups := 0
 	for rows.Next() {
-		var idx int
-		var hi, lo uint64
-		if err := rows.Scan(&idx, &hi, &lo); err != nil {
+		var idx, n int
+		var hi, lo sql.Null[uint64]
+		if err := rows.Scan(&idx, &n, &hi, &lo); err != nil {
 			return err
 		}
-		w.counts[idx].Stored--
-		w.counts[idx].Duplicates++
-		w.dups[[2]uint64{hi, lo}] = struct{}{}
+		w.counts[idx].Stored -= n
+		w.counts[idx].Duplicates += n
+		dups += n
+		if hi.Valid {
+			w.dups[[2]uint64{hi.V, lo.V}] = struct{}{}
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	if len(w.dups) > 0 {
+	if dups > 0 {
 		_, err = tx.ExecContext(ctx, `DELETE FROM temp.staging WHERE rowid IN (SELECT s.rowid FROM temp.staging s `+stored+`)`, w.minT, w.maxT)
 	}
 	return err
