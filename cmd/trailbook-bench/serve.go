@@ -135,13 +135,18 @@ func serveSteps(ctx context.Context, c config, log io.Writer) (serveBench, error
 	defer recv.Close()
 
 	db := filepath.Join(dir, "trailbook.duckdb")
+	// The pipeline as serve configures it by default.
+	defaults := tbconfig.Default()
+	pl := defaults.Pipeline
 	d, err := daemon.Open(ctx, daemon.Options{DB: db, RunbookDir: rb, Alerts: true, ReloadPoll: -1,
+		MemoryLimit: int64(defaults.Store.MemoryLimit), CheckpointWAL: int64(defaults.Store.CheckpointWAL), Threads: defaults.Store.Threads,
+		BatchEvents: pl.BatchEvents, BatchWait: pl.BatchWait, Queue: pl.Queue, RecordInterval: pl.RecordInterval,
 		Getenv: func(k string) string {
 			if k == "BENCH_RECEIVER_URL" {
 				return recv.URL + "/hook"
 			}
 			return ""
-		}, Logger: slog.New(slog.DiscardHandler)})
+		}, Logger: slog.New(slog.NewTextHandler(log, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 	if err != nil {
 		return out, err
 	}
@@ -447,7 +452,7 @@ func (r report) serveMarkdown() string {
 	var b strings.Builder
 	s := r.serve
 	fmt.Fprintf(&b, "\n## Serve: from POST /v1/events to the action\n\n")
-	fmt.Fprintf(&b, "The daemon and the HTTP API in one process, as `trailbook serve` runs them, with %d runbooks (the shipped ones, a probe runbook and synthetic ones), over a store holding %d events first. ", s.runbooks, s.history)
+	fmt.Fprintf(&b, "The daemon and the HTTP API in one process, as `trailbook serve` runs them with its default configuration, with %d runbooks (the shipped ones, a probe runbook and synthetic ones), over a store holding %d events first. ", s.runbooks, s.history)
 	fmt.Fprintf(&b, "Each request carries one event, as an EventBridge API destination sends them, from up to 256 connections; one in ten is a probe, which a runbook alerts on to a webhook receiver on 127.0.0.1. The latency is from sending the probe's POST to its alert reaching the receiver.\n\n")
 	fmt.Fprintf(&b, "| offered events/s | seconds | acknowledged events/s | probes | lost | p50 | p99 | max |\n|---|---|---|---|---|---|---|---|\n")
 	row := func(st latencyStep, bold bool) {
