@@ -80,7 +80,7 @@ func TestEvaluationQueue(t *testing.T) {
 	if got, want := read(1, 3, 1), `2{"eventID":"b"}`; got != want {
 		t.Errorf("pending after 1 through 3, one: %s, want %s", got, want)
 	}
-	if err := s.DoneEvaluations(ctx, 2); err != nil {
+	if err := s.EndPass(ctx, PassEnd{DoneThrough: 2}, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	if got, want := read(0, 4, 10), `3{"eventID":"c"} 4{"eventID":"d"}`; got != want {
@@ -152,7 +152,7 @@ func TestClaimActions(t *testing.T) {
 	}
 	finish := func(key, status string) {
 		t.Helper()
-		if err := s.FinishActions(ctx, []action.Outcome{{Key: key, Status: status}}, now); err != nil {
+		if err := s.EndPass(ctx, PassEnd{Outcomes: []action.Outcome{{Key: key, Status: status}}}, now); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -40,23 +40,15 @@ func (s *Store) ClaimActions(ctx context.Context, claims []Claim, now time.Time)
 	ok = make([]bool, len(claims))
 	// New keys, the usual case, in one statement: it returns the keys it
 	// inserted; the ledger already held the others.
-	type row struct {
-		Key     string `json:"key"`
-		Runbook string `json:"runbook"`
-		EventID string `json:"event_id"`
-		Index   int    `json:"idx"`
-		Kind    string `json:"kind"`
-		Enforce bool   `json:"enforce"`
-	}
 	first := map[string]int{} // key -> its first claim; the same key again in a batch is not claimed twice
-	var rows []row
+	var rows []Claimed
 	for i, c := range claims {
 		a := c.Action
 		if _, seen := first[a.Key]; seen {
 			continue
 		}
 		first[a.Key] = i
-		rows = append(rows, row{a.Key, a.Runbook, c.EventID, a.Index, a.Kind, a.Enforce})
+		rows = append(rows, Claimed{Key: a.Key, Runbook: a.Runbook, EventID: c.EventID, Index: a.Index, Kind: a.Kind, Enforce: a.Enforce, Attempts: 1, At: now})
 	}
 	if len(rows) == 0 {
 		return ok, nil
@@ -65,10 +57,7 @@ func (s *Store) ClaimActions(ctx context.Context, claims []Claim, now time.Time)
 	if err != nil {
 		return nil, err
 	}
-	res, err := tx.QueryContext(ctx, `INSERT INTO action_runs ("key", runbook, event_id, idx, kind, enforce, status, attempts, first_at)
-		SELECT r."key", r.runbook, r.event_id, r.idx, r.kind, r.enforce, 'claimed', 1, $2
-		FROM (SELECT unnest(json_transform($1::JSON, '[{"key":"VARCHAR","runbook":"VARCHAR","event_id":"VARCHAR","idx":"INTEGER","kind":"VARCHAR","enforce":"BOOLEAN"}]')) AS r)
-		ON CONFLICT DO NOTHING RETURNING "key"`, string(b), now)
+	res, err := tx.QueryContext(ctx, insertClaims+` ON CONFLICT DO NOTHING RETURNING "key"`, string(b))
 	if err != nil {
 		return nil, fmt.Errorf("claim actions: %w", err)
 	}
@@ -157,12 +146,6 @@ func (s *Store) LedgerStates(ctx context.Context, keys []string) (map[string]Led
 	return out, rows.Err()
 }
 
-// FinishActions records the outcomes of claimed actions in one
-// transaction.
-func (s *Store) FinishActions(ctx context.Context, outs []action.Outcome, now time.Time) error {
-	return s.EndPass(ctx, PassEnd{Outcomes: outs}, now)
-}
-
 // GateState is one change of an opt-out gate's state.
 type GateState struct {
 	Gate, State, Reason, SetBy  string
@@ -188,37 +171,11 @@ func (s *Store) SetGate(ctx context.Context, g GateState) error {
 	return nil
 }
 
-// StartCooldown keeps runbook from acting for dedup until until.
-func (s *Store) StartCooldown(ctx context.Context, runbook, dedup string, until time.Time) error {
-	if _, err := s.db.ExecContext(ctx, `INSERT INTO runbook_cooldowns VALUES (?, ?, ?)`, runbook, dedup, until); err != nil {
-		return fmt.Errorf("start cooldown of %s: %w", runbook, err)
-	}
-	return nil
-}
-
 // Deferred is an evaluation put off to the end of a schema rule's grace.
 type Deferred struct {
 	Runbook, EventKey, EventID string
 	Record                     []byte // the triggering CloudTrail record
 	RecheckAt                  time.Time
-}
-
-// Defer records d. Deferring the same runbook and event again (the event
-// seen twice, a backfill run again) sets it pending anew: evaluating it
-// again is harmless, since its actions are claimed by key and apply once.
-func (s *Store) Defer(ctx context.Context, d Deferred) error {
-	return deferRun(ctx, s.db, d)
-}
-
-func deferRun(ctx context.Context, db interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-}, d Deferred) error {
-	if _, err := db.ExecContext(ctx, `INSERT INTO deferred_runs VALUES (?, ?, ?, ?, ?, NULL)
-		ON CONFLICT DO UPDATE SET recheck_at = excluded.recheck_at, done_at = NULL`,
-		d.Runbook, d.EventKey, d.EventID, string(d.Record), d.RecheckAt); err != nil {
-		return fmt.Errorf("defer %s: %w", d.Runbook, err)
-	}
-	return nil
 }
 
 // DueDeferred returns the deferred evaluations not yet done whose time
@@ -361,11 +318,6 @@ func (s *Store) PendingEvaluations(ctx context.Context, after, through int64, li
 	return out, rows.Err()
 }
 
-// DoneEvaluations takes the queued events up to through off the queue.
-func (s *Store) DoneEvaluations(ctx context.Context, through int64) error {
-	return s.EndPass(ctx, PassEnd{DoneThrough: through}, time.Now())
-}
-
 // PassEnd is what an evaluation pass records once its actions are
 // carried out.
 type PassEnd struct {
@@ -377,11 +329,22 @@ type PassEnd struct {
 	Claims    []Claimed
 	Outcomes  []action.Outcome // of the actions claimed and carried out
 	Cooldowns []Cooldown       // started by the pass's runs
-	Deferred  []Deferred
+	// Deferred are evaluations put off. Deferring the same runbook and
+	// event again (the event seen twice, a backfill run again) sets it
+	// pending anew: evaluating it again is harmless, since its actions
+	// are claimed by key and apply once.
+	Deferred []Deferred
 	// DoneThrough, when above zero, takes the queued evaluations up to it
-	// off the queue (DoneEvaluations).
+	// off the queue.
 	DoneThrough int64
 }
+
+// insertClaims inserts the Claimed rows of its one parameter, a JSON
+// array, into the ledger as claimed; the caller adds what a key the
+// ledger holds does.
+const insertClaims = `INSERT INTO action_runs ("key", runbook, event_id, idx, kind, enforce, status, attempts, first_at)
+	SELECT r."key", r.runbook, r.event_id, r.idx, r.kind, r.enforce, 'claimed', r.attempts, r."at"
+	FROM (SELECT unnest(json_transform(?::JSON, '[{"key":"VARCHAR","runbook":"VARCHAR","event_id":"VARCHAR","idx":"INTEGER","kind":"VARCHAR","enforce":"BOOLEAN","attempts":"INTEGER","at":"TIMESTAMP"}]')) AS r)`
 
 // Claimed is one claim of an action: the ledger row ClaimActions writes.
 type Claimed struct {
@@ -433,10 +396,7 @@ func (s *Store) EndPass(ctx context.Context, e PassEnd, now time.Time) error {
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO action_runs ("key", runbook, event_id, idx, kind, enforce, status, attempts, first_at)
-			SELECT r."key", r.runbook, r.event_id, r.idx, r.kind, r.enforce, 'claimed', r.attempts, r."at"
-			FROM (SELECT unnest(json_transform(?::JSON, '[{"key":"VARCHAR","runbook":"VARCHAR","event_id":"VARCHAR","idx":"INTEGER","kind":"VARCHAR","enforce":"BOOLEAN","attempts":"INTEGER","at":"TIMESTAMP"}]')) AS r)
-			ON CONFLICT ("key") DO UPDATE SET status = 'claimed', attempts = excluded.attempts, enforce = excluded.enforce
+		if _, err := tx.ExecContext(ctx, insertClaims+` ON CONFLICT ("key") DO UPDATE SET status = 'claimed', attempts = excluded.attempts, enforce = excluded.enforce
 			WHERE action_runs.status = 'claimed' OR (action_runs.status = 'planned' AND excluded.enforce)`, string(b)); err != nil {
 			return fmt.Errorf("record claims: %w", err)
 		}
@@ -473,8 +433,10 @@ func (s *Store) EndPass(ctx context.Context, e PassEnd, now time.Time) error {
 		}
 	}
 	for _, d := range e.Deferred {
-		if err := deferRun(ctx, tx, d); err != nil {
-			return err
+		if _, err := tx.ExecContext(ctx, `INSERT INTO deferred_runs VALUES (?, ?, ?, ?, ?, NULL)
+			ON CONFLICT DO UPDATE SET recheck_at = excluded.recheck_at, done_at = NULL`,
+			d.Runbook, d.EventKey, d.EventID, string(d.Record), d.RecheckAt); err != nil {
+			return fmt.Errorf("defer %s: %w", d.Runbook, err)
 		}
 	}
 	if e.DoneThrough > 0 {

@@ -91,7 +91,7 @@ func (w *Writer) SkipTags() { w.skipTags = true }
 // in the order they were added, numbered on from the last queued: the
 // daemon's durable to-do list. Queued says what the last Commit queued;
 // PendingEvaluations reads the list back after a restart and
-// DoneEvaluations takes events off it.
+// EndPass takes events off it.
 func (w *Writer) QueueEvaluations() { w.queue = true }
 
 // Queued is one event a Commit queued for evaluation: its place in the
