@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -72,14 +73,21 @@ func openJournal(ctx context.Context, st *store.Store, dir string) (*journal, er
 	if err != nil {
 		return nil, fmt.Errorf("claim journal: %w", err)
 	}
-	slices.Sort(names)
+	// In the order they were written: by number (a long run outgrows the
+	// eight digits the names are padded to).
+	num := map[string]int{}
+	for _, name := range names {
+		var n int
+		if _, err := fmt.Sscanf(filepath.Base(name), "%d.jsonl", &n); err != nil {
+			return nil, fmt.Errorf("claim journal: %s is not a journal file (NUMBER.jsonl)", name)
+		}
+		num[name] = n
+	}
+	slices.SortFunc(names, func(a, b string) int { return cmp.Compare(num[a], num[b]) })
 	var claims []store.Claimed
 	next := 1
 	for i, name := range names {
-		var n int
-		if _, err := fmt.Sscanf(filepath.Base(name), "%d.jsonl", &n); err == nil && n >= next {
-			next = n + 1
-		}
+		next = max(next, num[name]+1)
 		cs, err := readJournal(name, i == len(names)-1)
 		if err != nil {
 			return nil, err

@@ -42,8 +42,9 @@ func TestJournal(t *testing.T) {
 	line := func(key string, attempts int) string {
 		return fmt.Sprintf(`{"key":%q,"runbook":"rb","event_id":"e","idx":0,"kind":"alert","enforce":false,"attempts":%d,"at":"2024-05-01T11:00:00Z"}`+"\n", key, attempts)
 	}
-	os.WriteFile(filepath.Join(jdir, "00000007.jsonl"), []byte(line("old-1", 1)+line("old-2", 1)), 0o600)
-	os.WriteFile(filepath.Join(jdir, "00000008.jsonl"), []byte(line("old-2", 2)+`{"key":"old-3","runb`), 0o600)
+	// Past the padding, 100000000 comes after 99999999.
+	os.WriteFile(filepath.Join(jdir, "99999999.jsonl"), []byte(line("old-1", 1)+line("old-2", 1)), 0o600)
+	os.WriteFile(filepath.Join(jdir, "100000000.jsonl"), []byte(line("old-2", 2)+`{"key":"old-3","runb`), 0o600)
 	j, err := openJournal(ctx, st, jdir)
 	if err != nil {
 		t.Fatal(err)
@@ -52,7 +53,7 @@ func TestJournal(t *testing.T) {
 	if got, want := ledger(), "old-1:claimed:1 old-2:claimed:2"; got != want {
 		t.Fatalf("after open: %s, want %s", got, want)
 	}
-	if names, _ := filepath.Glob(filepath.Join(jdir, "*.jsonl")); len(names) != 1 || filepath.Base(names[0]) != "00000009.jsonl" {
+	if names, _ := filepath.Glob(filepath.Join(jdir, "*.jsonl")); len(names) != 1 || filepath.Base(names[0]) != "100000001.jsonl" {
 		t.Fatalf("journal files after open: %v", names)
 	}
 
@@ -106,7 +107,7 @@ func TestJournal(t *testing.T) {
 		t.Fatalf("claims after the record: %s", got)
 	}
 	names, _ := filepath.Glob(filepath.Join(jdir, "*.jsonl"))
-	if len(names) != 1 || filepath.Base(names[0]) != "00000010.jsonl" {
+	if len(names) != 1 || filepath.Base(names[0]) != "100000002.jsonl" {
 		t.Fatalf("journal files after the record: %v", names)
 	}
 	if data, _ := os.ReadFile(names[0]); !strings.Contains(string(data), `"key":"old-2"`) || !strings.Contains(string(data), `"attempts":3`) {
