@@ -723,8 +723,9 @@ func (d *Daemon) evaluateRetrying(ctx context.Context, eb evalBatch) error {
 		eb.through = 0
 	}
 	var err error
-	for try, wait := 0, time.Second; try < 3; try, wait = try+1, 2*wait {
+	for try := range 3 {
 		if try > 0 {
+			wait := time.Duration(try) * time.Second
 			d.opts.Logger.Warn("evaluate: trying again", "err", err, "in", wait)
 			time.Sleep(wait)
 		}
@@ -755,7 +756,7 @@ func (d *Daemon) evaluateScheduled(ctx context.Context) error {
 		d.ticks = map[string]time.Time{}
 	}
 	now := d.opts.Now().UTC()
-	snap := &passSnapshot{Snapshot: engine.StoreSnapshot{Conn: d.conn}, held: d.journal.cooldownUntil}
+	snap := d.snapshot()
 	var plans []engine.Plan
 	for _, name := range slices.Sorted(maps.Keys(sched)) {
 		tick := now.Truncate(sched[name])
@@ -789,14 +790,9 @@ func (d *Daemon) evaluateScheduled(ctx context.Context) error {
 
 // evaluateDeferred carries out the deferred evaluations now due.
 func (d *Daemon) evaluateDeferred(ctx context.Context) (err error) {
-	defer func() {
-		d.flushedAt = time.Now()
-		if ferr := d.audit.Flush(ctx); ferr != nil && err == nil {
-			err = ferr
-		}
-	}()
+	defer d.flushAudit(ctx, 0, &err)
 	cur := d.state.Load()
-	snap := &passSnapshot{Snapshot: engine.StoreSnapshot{Conn: d.conn}, held: d.journal.cooldownUntil}
+	snap := d.snapshot()
 	due, err := d.st.DueDeferred(ctx, d.opts.Now().UTC())
 	if err != nil {
 		return err
@@ -829,28 +825,16 @@ func (d *Daemon) evaluateDeferred(ctx context.Context) (err error) {
 
 // evaluate is one evaluation pass over eb: every event matched, the
 // matched ones planned in order and their plans carried out together
-// (one audit append, one claim and one finish transaction), which also
-// takes eb off the durable queue.
+// (the claims synced to the journal at once), and eb taken off the
+// durable queue when the journal records the pass.
 func (d *Daemon) evaluate(ctx context.Context, eb evalBatch) (err error) {
-	defer func() {
-		// The file is the record: its copy in the store is brought up
-		// to date once a second (and by evaluateDeferred, every second
-		// and at the end), not by every pass.
-		if time.Since(d.flushedAt) < time.Second {
-			return
-		}
-		d.flushedAt = time.Now()
-		if ferr := d.audit.Flush(ctx); ferr != nil && err == nil {
-			err = ferr
-		}
-	}()
+	defer d.flushAudit(ctx, time.Second, &err)
 	begun := time.Now()
 	if !eb.committed.IsZero() {
 		d.metrics.stage.WithLabelValues("handoff").Observe(begun.Sub(eb.committed).Seconds())
 	}
 	defer func() { d.metrics.stage.WithLabelValues("pass").Observe(time.Since(begun).Seconds()) }()
 	cur := d.state.Load()
-	snap := engine.StoreSnapshot{Conn: d.conn}
 	now := d.opts.Now().UTC()
 	evs := eb.events
 	names, err := cur.eng.MatchBatch(evs)
@@ -859,7 +843,7 @@ func (d *Daemon) evaluate(ctx context.Context, eb evalBatch) (err error) {
 	}
 	// A cooldown an earlier plan starts holds for the later ones of the
 	// pass, as if it had been recorded already.
-	pass := &passSnapshot{Snapshot: snap, started: map[[2]string]time.Time{}, held: d.journal.cooldownUntil}
+	pass := d.snapshot()
 	var plans []engine.Plan
 	for i := range evs {
 		ev := &evs[i]
@@ -901,9 +885,6 @@ func (d *Daemon) count(plans []engine.Plan, outs [][]action.Outcome) {
 		for _, r := range plan.Runs {
 			d.metrics.evaluations.WithLabelValues(r.Runbook, r.Decision).Inc()
 		}
-		if p >= len(outs) {
-			continue
-		}
 		for _, o := range outs[p] {
 			n++
 			if o.Status == action.StatusFailed {
@@ -916,6 +897,25 @@ func (d *Daemon) count(plans []engine.Plan, outs [][]action.Outcome) {
 	d.counter.Actions += int64(n)
 	d.counter.ActionsFailed += int64(failed)
 	d.mu.Unlock()
+}
+
+// flushAudit brings the audit log's copy in the store up to date unless
+// it was less than every ago (the file is the record: serve copies it
+// once a second, not after every pass), and sets *err to its failure if
+// *err is nil.
+func (d *Daemon) flushAudit(ctx context.Context, every time.Duration, err *error) {
+	if every > 0 && time.Since(d.flushedAt) < every {
+		return
+	}
+	d.flushedAt = time.Now()
+	if ferr := d.audit.Flush(ctx); ferr != nil && *err == nil {
+		*err = ferr
+	}
+}
+
+// snapshot is the store as an evaluation pass of the evaluator sees it.
+func (d *Daemon) snapshot() *passSnapshot {
+	return &passSnapshot{Snapshot: engine.StoreSnapshot{Conn: d.conn}, started: map[[2]string]time.Time{}, held: d.journal.cooldownUntil}
 }
 
 // passSnapshot is the store as one evaluation pass sees it: cooldowns its
