@@ -116,20 +116,7 @@ func (l *ledger) Ingested(ctx context.Context, source string) (bool, error) {
 
 // Taken is S3Config.Taken.
 func (l *ledger) Taken(ctx context.Context, prefix string) ([]string, error) {
-	rows, err := l.d.Store().DB().QueryContext(ctx, `SELECT DISTINCT source FROM ingested_files WHERE starts_with(source, ?)`, prefix)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			return nil, err
-		}
-		out = append(out, s)
-	}
-	return out, rows.Err()
+	return l.d.Taken(ctx, prefix)
 }
 
 // startSources opens a daemon on e's store with the sources mk makes,
