@@ -35,7 +35,17 @@ func decodeFile(t *testing.T, source string, lines ...string) *File {
 // resources carry when the change that sets them arrives after the event
 // was staged, in the same transaction (the event is given its tags again
 // before it is stored) and in a later one (the stored event is retagged).
+//
+// Staged at once (stageAt 1), an event gets its tags again before it is
+// stored; stored straight from its file, it gets them when its Commit
+// starts, after every Add.
 func TestTagsOfStagedEventsFollowLaterChanges(t *testing.T) {
+	for _, p := range writePaths {
+		t.Run(p.name, func(t *testing.T) { testTagsFollowLaterChanges(t, p.stageAt) })
+	}
+}
+
+func testTagsFollowLaterChanges(t *testing.T, stageAt int) {
 	ctx := context.Background()
 	s := openTemp(t)
 	w, err := s.NewWriter(ctx)
@@ -43,7 +53,7 @@ func TestTagsOfStagedEventsFollowLaterChanges(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer w.Close()
-	w.stageAt = 1 // stage every file as soon as it is added
+	w.stageAt = stageAt
 
 	tagging := `,"Tagging":{"TagSet":{"Tag":[{"Key":"Environment","Value":"Production"}]}}`
 	steps := []struct {

@@ -70,12 +70,43 @@ func queryString(t *testing.T, db *sql.DB, q string) string {
 	return v.String
 }
 
+// writePaths are the two ways a Writer stores events, by the stageAt
+// that selects them: staged first into the staging table (big commits,
+// as ingest makes them), or straight from the decoded files at Commit
+// (commits under stageEvery events, as serve makes them).
+var writePaths = []struct {
+	name    string
+	stageAt int
+}{{"staged", 1}, {"direct", stageEvery}}
+
+// appendWith is Store.Append with a Writer that stages at stageAt.
+func appendWith(ctx context.Context, s *Store, stageAt int, files []File) (Counts, error) {
+	w, err := s.NewWriter(ctx)
+	if err != nil {
+		return Counts{}, err
+	}
+	defer w.Close()
+	w.stageAt = stageAt
+	for i := range files {
+		if err := w.Add(ctx, &files[i]); err != nil {
+			return Counts{}, err
+		}
+	}
+	return w.Commit(ctx)
+}
+
 func TestAppendShapesAndDedupe(t *testing.T) {
+	for _, p := range writePaths {
+		t.Run(p.name, func(t *testing.T) { testAppendShapesAndDedupe(t, p.stageAt) })
+	}
+}
+
+func testAppendShapesAndDedupe(t *testing.T, stageAt int) {
 	ctx := context.Background()
 	s := openTemp(t)
 	t0 := time.Date(2024, 5, 2, 10, 0, 0, 0, time.UTC)
 	a, b := sampleEvent("a", t0), sampleEvent("b", t0.Add(time.Minute))
-	got, err := s.Append(ctx, []File{{Source: "one.json", Records: 4, Events: []cloudtrail.Event{a, b, a}, Skipped: 1}})
+	got, err := appendWith(ctx, s, stageAt, []File{{Source: "one.json", Records: 4, Events: []cloudtrail.Event{a, b, a}, Skipped: 1}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +118,7 @@ func TestAppendShapesAndDedupe(t *testing.T) {
 	// (a reused eventID): only the latter is new.
 	c := sampleEvent("a", t0)
 	c.EventName = "DeleteBucketTagging"
-	got, err = s.Append(ctx, []File{{Source: "two.json", Records: 3, Events: []cloudtrail.Event{b, a, c}}})
+	got, err = appendWith(ctx, s, stageAt, []File{{Source: "two.json", Records: 3, Events: []cloudtrail.Event{b, a, c}}})
 	if err != nil {
 		t.Fatal(err)
 	}
