@@ -562,6 +562,7 @@ func (d *Daemon) writeLoop() error {
 		if w == nil {
 			if w, err = d.st.NewWriter(ctx); err == nil {
 				w.QueueEvaluations()
+				w.RememberRecent()
 			}
 		}
 		err = d.commit(ctx, w, batch, err)

@@ -41,11 +41,11 @@ func decodeFile(t *testing.T, source string, lines ...string) *File {
 // starts, after every Add.
 func TestTagsOfStagedEventsFollowLaterChanges(t *testing.T) {
 	for _, p := range writePaths {
-		t.Run(p.name, func(t *testing.T) { testTagsFollowLaterChanges(t, p.stageAt) })
+		t.Run(p.name, func(t *testing.T) { testTagsFollowLaterChanges(t, p.stageAt, p.recent) })
 	}
 }
 
-func testTagsFollowLaterChanges(t *testing.T, stageAt int) {
+func testTagsFollowLaterChanges(t *testing.T, stageAt int, recent bool) {
 	ctx := context.Background()
 	s := openTemp(t)
 	w, err := s.NewWriter(ctx)
@@ -54,6 +54,9 @@ func testTagsFollowLaterChanges(t *testing.T, stageAt int) {
 	}
 	defer w.Close()
 	w.stageAt = stageAt
+	if recent {
+		w.RememberRecent()
+	}
 
 	tagging := `,"Tagging":{"TagSet":{"Tag":[{"Key":"Environment","Value":"Production"}]}}`
 	steps := []struct {

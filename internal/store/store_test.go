@@ -74,19 +74,25 @@ func queryString(t *testing.T, db *sql.DB, q string) string {
 // that selects them: staged first into the staging table (big commits,
 // as ingest makes them), or straight from the decoded files at Commit
 // (commits under stageEvery events, as serve makes them).
+// The third is the second with RememberRecent, as serve runs it.
 var writePaths = []struct {
 	name    string
 	stageAt int
-}{{"staged", 1}, {"direct", stageEvery}}
+	recent  bool
+}{{"staged", 1, false}, {"direct", stageEvery, false}, {"recent", stageEvery, true}}
 
-// appendWith is Store.Append with a Writer that stages at stageAt.
-func appendWith(ctx context.Context, s *Store, stageAt int, files []File) (Counts, error) {
+// appendWith is Store.Append with a Writer that stages at stageAt and,
+// with recent, remembers recent keys.
+func appendWith(ctx context.Context, s *Store, stageAt int, recent bool, files []File) (Counts, error) {
 	w, err := s.NewWriter(ctx)
 	if err != nil {
 		return Counts{}, err
 	}
 	defer w.Close()
 	w.stageAt = stageAt
+	if recent {
+		w.RememberRecent()
+	}
 	for i := range files {
 		if err := w.Add(ctx, &files[i]); err != nil {
 			return Counts{}, err
@@ -97,16 +103,16 @@ func appendWith(ctx context.Context, s *Store, stageAt int, files []File) (Count
 
 func TestAppendShapesAndDedupe(t *testing.T) {
 	for _, p := range writePaths {
-		t.Run(p.name, func(t *testing.T) { testAppendShapesAndDedupe(t, p.stageAt) })
+		t.Run(p.name, func(t *testing.T) { testAppendShapesAndDedupe(t, p.stageAt, p.recent) })
 	}
 }
 
-func testAppendShapesAndDedupe(t *testing.T, stageAt int) {
+func testAppendShapesAndDedupe(t *testing.T, stageAt int, recent bool) {
 	ctx := context.Background()
 	s := openTemp(t)
 	t0 := time.Date(2024, 5, 2, 10, 0, 0, 0, time.UTC)
 	a, b := sampleEvent("a", t0), sampleEvent("b", t0.Add(time.Minute))
-	got, err := appendWith(ctx, s, stageAt, []File{{Source: "one.json", Records: 4, Events: []cloudtrail.Event{a, b, a}, Skipped: 1}})
+	got, err := appendWith(ctx, s, stageAt, recent, []File{{Source: "one.json", Records: 4, Events: []cloudtrail.Event{a, b, a}, Skipped: 1}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +124,7 @@ func testAppendShapesAndDedupe(t *testing.T, stageAt int) {
 	// (a reused eventID): only the latter is new.
 	c := sampleEvent("a", t0)
 	c.EventName = "DeleteBucketTagging"
-	got, err = appendWith(ctx, s, stageAt, []File{{Source: "two.json", Records: 3, Events: []cloudtrail.Event{b, a, c}}})
+	got, err = appendWith(ctx, s, stageAt, recent, []File{{Source: "two.json", Records: 3, Events: []cloudtrail.Event{b, a, c}}})
 	if err != nil {
 		t.Fatal(err)
 	}

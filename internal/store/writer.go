@@ -42,12 +42,13 @@ type Writer struct {
 	maxT         time.Time
 	inv          *inventory // loaded at the first Add; nil after a failed Commit
 	skipTags     bool
-	queue        bool     // QueueEvaluations
-	seq          int64    // the last seq queued; -1 until read from the store
-	queued       []Queued // what the last Commit queued
-	dups         map[[2]uint64]struct{}
-	stageAt      int  // stageEvery, but for tests
-	stagedAny    bool // the staging table holds rows
+	queue        bool                   // QueueEvaluations
+	seq          int64                  // the last seq queued; -1 until read from the store
+	queued       []Queued               // what the last Commit queued
+	dups         map[[2]uint64]struct{} // keys the last Commit found stored
+	recent       *recentKeys            // RememberRecent; nil when off
+	stageAt      int                    // stageEvery, but for tests
+	stagedAny    bool                   // the staging table holds rows
 	release      func()
 }
 
@@ -96,6 +97,15 @@ func (w *Writer) SkipTags() { w.skipTags = true }
 // PendingEvaluations reads the list back after a restart and
 // EndPass takes events off it.
 func (w *Writer) QueueEvaluations() { w.queue = true }
+
+// RememberRecent makes the Writer hold the keys of the events stored in
+// the last fifteen minutes of event time (at most about a million), read
+// from the store at the next Commit and kept up to date by its own
+// Commits. A Commit whose events all fall in that span then finds their
+// duplicates in memory instead of by a query: the daemon's commits, whose
+// events are seconds old and whose query would read the store's whole
+// latest row group.
+func (w *Writer) RememberRecent() { w.recent = newRecentKeys() }
 
 // Queued is one event a Commit queued for evaluation: its place in the
 // queue, and where it was in what was added (the index of its file among
@@ -311,6 +321,7 @@ func (w *Writer) Commit(ctx context.Context) (Counts, error) {
 		w.queued = w.queued[:0]
 		return Counts{}, fmt.Errorf("commit: %w", err)
 	}
+	w.remember(direct)
 	if n := len(w.queued); n > 0 {
 		w.seq = w.queued[n-1].Seq
 	}
@@ -366,12 +377,18 @@ func (w *Writer) reset(ctx context.Context) {
 // resources get their tags as the inventory has them with every change
 // of this Commit in it: nothing needs restaging.
 func (w *Writer) insertDirect(ctx context.Context, tx *sql.Tx) error {
+	if w.recent != nil && !w.recent.loaded {
+		if err := w.recent.load(ctx, w.conn); err != nil {
+			return err
+		}
+	}
+	if w.recent != nil && w.recent.covers(minuteOf(w.minT)) {
+		return w.insertNew(ctx, tx)
+	}
 	src := &eventSource{w: w, keys: w.keys}
 	w.s.setSource(src)
 	defer w.s.setSource(nil)
-	rows, err := tx.QueryContext(ctx, `INSERT INTO event_store BY NAME
-SELECT unnest(json_transform(doc, `+quoteString(strconv.Quote("STRUCT("+decodedColumnsDDL+", touchedArns VARCHAR[])"))+`)), eventJson, key_hi, key_lo
-FROM `+sourceFunction+`() s ANTI JOIN (SELECT key_hi, key_lo FROM event_store WHERE eventTime BETWEEN ?::TIMESTAMP AND ?::TIMESTAMP) e USING (key_hi, key_lo)
+	rows, err := tx.QueryContext(ctx, insertFromSourceSQL()+` s ANTI JOIN (SELECT key_hi, key_lo FROM event_store WHERE eventTime BETWEEN ?::TIMESTAMP AND ?::TIMESTAMP) e USING (key_hi, key_lo)
 RETURNING key_hi, key_lo`, w.minT, w.maxT)
 	if err != nil {
 		return err
@@ -395,12 +412,53 @@ RETURNING key_hi, key_lo`, w.minT, w.maxT)
 		if _, ok := stored[[2]uint64{k.hi, k.lo}]; !ok {
 			w.counts[k.file].Stored--
 			w.counts[k.file].Duplicates++
-			if w.queue {
-				w.dups[[2]uint64{k.hi, k.lo}] = struct{}{}
-			}
+			w.dups[[2]uint64{k.hi, k.lo}] = struct{}{}
 		}
 	}
 	return nil
+}
+
+// insertNew is insertDirect when w.recent holds every stored key the
+// added events could repeat: the duplicates are found in it and the rest
+// inserted, with no query of the store.
+func (w *Writer) insertNew(ctx context.Context, tx *sql.Tx) error {
+	keys := make([]stagedKey, 0, len(w.keys))
+	for _, k := range w.keys {
+		if w.recent.has([2]uint64{k.hi, k.lo}, minuteOf(w.files[k.file].Events[k.event].EventTime)) {
+			w.counts[k.file].Stored--
+			w.counts[k.file].Duplicates++
+			w.dups[[2]uint64{k.hi, k.lo}] = struct{}{}
+			continue
+		}
+		keys = append(keys, k)
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	src := &eventSource{w: w, keys: keys}
+	w.s.setSource(src)
+	defer w.s.setSource(nil)
+	_, err := tx.ExecContext(ctx, insertFromSourceSQL())
+	return errors.Join(err, src.err())
+}
+
+// remember adds what a Commit stored to w.recent. A Commit that staged
+// its events has let go of their times: the keys are read again from the
+// store at the next Commit.
+func (w *Writer) remember(direct bool) {
+	if w.recent == nil || !w.recent.loaded {
+		return
+	}
+	if !direct {
+		w.recent.loaded = false
+		return
+	}
+	for _, k := range w.keys {
+		if _, dup := w.dups[[2]uint64{k.hi, k.lo}]; !dup {
+			w.recent.put([2]uint64{k.hi, k.lo}, minuteOf(w.files[k.file].Events[k.event].EventTime))
+		}
+	}
+	w.recent.trim()
 }
 
 // dropStored removes from the staging table the events whose key is
@@ -490,9 +548,23 @@ func insertSQL() string {
 	return `INSERT INTO event_store BY NAME
 SELECT * EXCLUDE (retags) REPLACE (CASE WHEN retags IS NULL THEN resources ELSE
 	list_transform(resources, (r, i) -> {'accountId': r.accountId, 'type': r."type", 'arn': r.arn, 'arnPrefix': r.arnPrefix, 'tags': retags[i]}) END AS resources)
-FROM (SELECT unnest(json_transform(doc, ` + quoteString(strconv.Quote("STRUCT("+decodedColumnsDDL+", touchedArns VARCHAR[])")) + `)),
+FROM (SELECT unnest(json_transform(doc, ` + docType() + `)),
 	json_transform(retags, '["MAP(VARCHAR, VARCHAR)"]') AS retags, eventJson, key_hi, key_lo
 FROM temp.staging)`
+}
+
+// insertFromSourceSQL stores the rows of the table function, as
+// insertSQL does the staged ones (without their retags: the direct paths
+// build each document after every Add).
+func insertFromSourceSQL() string {
+	return `INSERT INTO event_store BY NAME
+SELECT unnest(json_transform(doc, ` + docType() + `)), eventJson, key_hi, key_lo
+FROM ` + sourceFunction + `()`
+}
+
+// docType is the json_transform type of a staged document, as SQL.
+func docType() string {
+	return quoteString(strconv.Quote("STRUCT(" + decodedColumnsDDL + ", touchedArns VARCHAR[])"))
 }
 
 // Close discards anything added and not committed and frees the writer
