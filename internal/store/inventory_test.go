@@ -140,3 +140,36 @@ func TestMigrationBuildsTheInventory(t *testing.T) {
 		}
 	}
 }
+
+// TestHistoryReplacedPerResource tags the same buckets twice, in two
+// commits, and checks that each bucket's history is replaced, not added
+// to: with a few buckets (looked up in a list) and with many (joined).
+func TestHistoryReplacedPerResource(t *testing.T) {
+	for _, n := range []int{3, 70} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			ctx := context.Background()
+			s := openTemp(t)
+			for step, value := range []string{"A", "B"} {
+				var lines []string
+				for i := range n {
+					lines = append(lines, bucketEvent(fmt.Sprintf("tag-%s-%d", value, i), "PutBucketTagging",
+						fmt.Sprintf("2024-06-01T0%d:00:00Z", 8+step), fmt.Sprint("b", i),
+						`,"Tagging":{"TagSet":{"Tag":[{"Key":"Environment","Value":"`+value+`"}]}}`))
+				}
+				if _, err := s.Append(ctx, []File{*decodeFile(t, value, lines...)}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for q, want := range map[string]string{
+				`SELECT count(*) FROM resource_tags`:                        fmt.Sprint(2 * n),
+				`SELECT count(*) FROM resource_tags WHERE valid_to IS NULL`: fmt.Sprint(n),
+				`SELECT count(*) FROM tag_sets`:                             fmt.Sprint(2 * n),
+				`SELECT count(*) FROM current_tags WHERE value = 'B'`:       fmt.Sprint(n),
+			} {
+				if got := queryString(t, s.DB(), q); got != want {
+					t.Errorf("%s: %s, want %s", q, got, want)
+				}
+			}
+		})
+	}
+}

@@ -514,26 +514,22 @@ func (w *Writer) queueEvaluations(ctx context.Context, tx *sql.Tx) error {
 		return cmp.Or(cmp.Compare(a.file, b.file), cmp.Compare(a.event, b.event))
 	})
 	w.queued = w.queued[:0]
-	var b strings.Builder
-	b.WriteByte('[')
+	var seqs []int64
+	var his, los []uint64
 	seq := w.seq
 	for _, k := range keys {
 		if _, dup := w.dups[[2]uint64{k.hi, k.lo}]; dup {
 			continue
 		}
 		seq++
-		if len(w.queued) > 0 {
-			b.WriteByte(',')
-		}
-		fmt.Fprintf(&b, `[%d,%d,%d]`, seq, k.hi, k.lo)
+		seqs, his, los = append(seqs, seq), append(his, k.hi), append(los, k.lo)
 		w.queued = append(w.queued, Queued{Seq: seq, File: int(k.file), Event: int(k.event)})
 	}
-	b.WriteByte(']')
 	if len(w.queued) == 0 {
 		return nil
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO pending_evaluations SELECT r[1]::BIGINT, r[2]::UBIGINT, r[3]::UBIGINT
-		FROM (SELECT unnest(json_transform(?::JSON, '[["HUGEINT"]]')) AS r)`, b.String())
+	// Bound as lists: half the time of a JSON array for serve's commits.
+	_, err := tx.ExecContext(ctx, `INSERT INTO pending_evaluations SELECT unnest(?::BIGINT[]), unnest(?::UBIGINT[]), unnest(?::UBIGINT[])`, seqs, his, los)
 	return err
 }
 
