@@ -55,10 +55,10 @@ func minuteOf(t time.Time) int64 {
 }
 
 // load reads the keys of the last window minutes of stored events.
-func (r *recentKeys) load(ctx context.Context, conn *sql.Conn) error {
+func (r *recentKeys) load(ctx context.Context, q rowQuerier) error {
 	r.byMinute, r.n, r.loaded = map[int64]map[[2]uint64]struct{}{}, 0, false
 	var newest sql.NullTime
-	if err := conn.QueryRowContext(ctx, `SELECT max(eventTime) FROM event_store`).Scan(&newest); err != nil {
+	if err := q.QueryRowContext(ctx, `SELECT max(eventTime) FROM event_store`).Scan(&newest); err != nil {
 		return fmt.Errorf("load recent keys: %w", err)
 	}
 	if !newest.Valid { // an empty store: every key is held, none yet
@@ -67,7 +67,7 @@ func (r *recentKeys) load(ctx context.Context, conn *sql.Conn) error {
 	}
 	r.newest = minuteOf(newest.Time)
 	r.floor = r.newest - r.window
-	rows, err := conn.QueryContext(ctx, `SELECT key_hi, key_lo, eventTime FROM event_store WHERE eventTime >= ?::TIMESTAMP`,
+	rows, err := q.QueryContext(ctx, `SELECT key_hi, key_lo, eventTime FROM event_store WHERE eventTime >= ?::TIMESTAMP`,
 		time.Unix(r.floor*60, 0).UTC())
 	if err != nil {
 		return fmt.Errorf("load recent keys: %w", err)
@@ -87,6 +87,12 @@ func (r *recentKeys) load(ctx context.Context, conn *sql.Conn) error {
 	r.trim()
 	r.loaded = true
 	return nil
+}
+
+// rowQuerier is the part of *sql.Tx that load needs.
+type rowQuerier interface {
+	querier
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
 // covers reports whether every stored key of minute m or later is held.

@@ -45,10 +45,9 @@ type Writer struct {
 	queue        bool                   // QueueEvaluations
 	seq          int64                  // the last seq queued; -1 until read from the store
 	queued       []Queued               // what the last Commit queued
-	dups         map[[2]uint64]struct{} // keys the last Commit found stored
+	dups         map[[2]uint64]struct{} // keys the last Commit found stored (staged: only with queue)
 	recent       *recentKeys            // RememberRecent; nil when off
 	stageAt      int                    // stageEvery, but for tests
-	stagedAny    bool                   // the staging table holds rows
 	release      func()
 }
 
@@ -196,7 +195,6 @@ func (w *Writer) stage(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("stage events: %w", err)
 	}
-	w.stagedAny = true
 	// Every file added so far is whole in the staging table now.
 	for i := w.pendingFiles; i < len(w.files); i++ {
 		f := *w.files[i]
@@ -256,11 +254,6 @@ func (w *Writer) Commit(ctx context.Context) (Counts, error) {
 		if err := w.insertDirect(ctx, tx); err != nil {
 			return Counts{}, fmt.Errorf("commit: insert events: %w", err)
 		}
-		if w.queue {
-			if err := w.queueEvaluations(ctx, tx); err != nil {
-				return Counts{}, fmt.Errorf("commit: queue evaluations: %w", err)
-			}
-		}
 	} else if len(w.keys) > 0 {
 		if err := w.dropStored(ctx, tx); err != nil {
 			return Counts{}, fmt.Errorf("commit: check duplicates: %w", err)
@@ -277,10 +270,10 @@ func (w *Writer) Commit(ctx context.Context) (Counts, error) {
 		if _, err := tx.ExecContext(ctx, insertSQL()); err != nil {
 			return Counts{}, fmt.Errorf("commit: insert events: %w", err)
 		}
-		if w.queue {
-			if err := w.queueEvaluations(ctx, tx); err != nil {
-				return Counts{}, fmt.Errorf("commit: queue evaluations: %w", err)
-			}
+	}
+	if w.queue && len(w.keys) > 0 {
+		if err := w.queueEvaluations(ctx, tx); err != nil {
+			return Counts{}, fmt.Errorf("commit: queue evaluations: %w", err)
 		}
 	}
 	if w.inv != nil {
@@ -360,14 +353,13 @@ func (w *Writer) reset(ctx context.Context) {
 	if w.inv != nil && len(w.inv.added) > 0 {
 		w.inv = nil // changes added but not committed: reload at the next Add
 	}
+	if w.conn != nil && w.pending > 0 { // something was staged
+		w.conn.ExecContext(ctx, `DELETE FROM temp.staging`)
+	}
 	clear(w.files)
 	w.files, w.counts, w.keys, w.pending, w.pendingFiles = w.files[:0], w.counts[:0], w.keys[:0], 0, 0
 	clear(w.seen)
 	clear(w.dups)
-	if w.conn != nil && w.stagedAny {
-		w.conn.ExecContext(ctx, `DELETE FROM temp.staging`)
-	}
-	w.stagedAny = false
 }
 
 // insertDirect stores the added events that are not stored yet straight
@@ -378,7 +370,7 @@ func (w *Writer) reset(ctx context.Context) {
 // of this Commit in it: nothing needs restaging.
 func (w *Writer) insertDirect(ctx context.Context, tx *sql.Tx) error {
 	if w.recent != nil && !w.recent.loaded {
-		if err := w.recent.load(ctx, w.conn); err != nil {
+		if err := w.recent.load(ctx, tx); err != nil {
 			return err
 		}
 	}
@@ -410,12 +402,18 @@ RETURNING key_hi, key_lo`, w.minT, w.maxT)
 	}
 	for _, k := range w.keys {
 		if _, ok := stored[[2]uint64{k.hi, k.lo}]; !ok {
-			w.counts[k.file].Stored--
-			w.counts[k.file].Duplicates++
-			w.dups[[2]uint64{k.hi, k.lo}] = struct{}{}
+			w.markDuplicate(k)
 		}
 	}
 	return nil
+}
+
+// markDuplicate counts k, an added event found stored, as a duplicate of
+// its file, and notes it in w.dups.
+func (w *Writer) markDuplicate(k stagedKey) {
+	w.counts[k.file].Stored--
+	w.counts[k.file].Duplicates++
+	w.dups[[2]uint64{k.hi, k.lo}] = struct{}{}
 }
 
 // insertNew is insertDirect when w.recent holds every stored key the
@@ -425,9 +423,7 @@ func (w *Writer) insertNew(ctx context.Context, tx *sql.Tx) error {
 	keys := make([]stagedKey, 0, len(w.keys))
 	for _, k := range w.keys {
 		if w.recent.has([2]uint64{k.hi, k.lo}, minuteOf(w.files[k.file].Events[k.event].EventTime)) {
-			w.counts[k.file].Stored--
-			w.counts[k.file].Duplicates++
-			w.dups[[2]uint64{k.hi, k.lo}] = struct{}{}
+			w.markDuplicate(k)
 			continue
 		}
 		keys = append(keys, k)
