@@ -272,34 +272,31 @@ type envelope struct {
 	Message *string `json:"Message"`
 	// S3 event notifications and test events
 	Records []struct {
-		EventSource string `json:"eventSource"`
-		EventName   string `json:"eventName"`
-		AWSRegion   string `json:"awsRegion"`
-		S3          *struct {
-			Bucket struct {
-				Name string `json:"name"`
-			} `json:"bucket"`
-			Object struct {
-				Key string `json:"key"`
-			} `json:"object"`
-		} `json:"s3"`
+		EventSource string        `json:"eventSource"`
+		EventName   string        `json:"eventName"`
+		AWSRegion   string        `json:"awsRegion"`
+		S3          *bucketObject `json:"s3"`
 	} `json:"Records"`
 	Event string `json:"Event"`
 	// CloudTrail's SNS notice of a delivered file
 	S3Bucket    string   `json:"s3Bucket"`
 	S3ObjectKey []string `json:"s3ObjectKey"`
 	// EventBridge
-	DetailType string `json:"detail-type"`
-	Source     string `json:"source"`
-	Region     string `json:"region"`
-	Detail     *struct {
-		Bucket struct {
-			Name string `json:"name"`
-		} `json:"bucket"`
-		Object struct {
-			Key string `json:"key"`
-		} `json:"object"`
-	} `json:"detail"`
+	DetailType string        `json:"detail-type"`
+	Source     string        `json:"source"`
+	Region     string        `json:"region"`
+	Detail     *bucketObject `json:"detail"`
+}
+
+// bucketObject names an S3 object as S3 event notifications (their s3
+// member) and EventBridge's S3 events (their detail) both do.
+type bucketObject struct {
+	Bucket struct {
+		Name string `json:"name"`
+	} `json:"bucket"`
+	Object struct {
+		Key string `json:"key"`
+	} `json:"object"`
 }
 
 // readNotice tells what body, a message or an SNS notification's
