@@ -105,3 +105,60 @@ func TestRunWalksSkipsAndBatches(t *testing.T) {
 		t.Errorf("ledger order: %s", order)
 	}
 }
+
+// countingBatcher is the real writer, noting how many events each Commit
+// held.
+type countingBatcher struct {
+	*store.Writer
+	commits []int
+}
+
+func (b *countingBatcher) Commit(ctx context.Context) (store.Counts, error) {
+	b.commits = append(b.commits, b.Staged())
+	return b.Writer.Commit(ctx)
+}
+
+// A transaction is committed before the file that would take it past
+// BatchEvents, so that it never ends a few rows into a new row group; a
+// file larger than BatchEvents has one to itself.
+func TestRunCommitsBeforePassingBatch(t *testing.T) {
+	dir := t.TempDir()
+	n := 0
+	file := func(name string, events int) {
+		var recs []string
+		for range events {
+			n++
+			recs = append(recs, record(fmt.Sprint("e", n), fmt.Sprintf("2024-05-01T10:%02d:%02dZ", n/60, n%60)))
+		}
+		writeFile(t, filepath.Join(dir, "in", name), `{"Records":[`+strings.Join(recs, ",")+`]}`)
+	}
+	file("a.json", 3)
+	file("b.json", 3)
+	file("c.json", 3)
+	file("d.json", 5)
+	file("e.json", 9)
+	file("f.json", 1)
+
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(dir, "t.duckdb"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	w, err := st.NewWriter(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	b := &countingBatcher{Writer: w}
+	sum, err := Run(ctx, b, []string{filepath.Join(dir, "in")}, nil, Options{BatchEvents: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Stored != n {
+		t.Fatalf("stored %d of %d", sum.Stored, n)
+	}
+	if got, want := fmt.Sprint(b.commits), "[6 3 5 9 1]"; got != want {
+		t.Errorf("events per commit: got %s, want %s", got, want)
+	}
+}
