@@ -46,19 +46,10 @@ type inventory struct {
 	retag bool
 
 	// The events staged since the last Commit, by index in the Writer's
-	// keys, and by the ARNs they name. A change added after an event was
-	// staged may alter the event's tags; restage collects those events,
-	// and the Writer gives them their tags again before they are stored.
-	staged  map[int32]stagedEvent
-	uses    map[string][]int32
-	restage map[int32]bool
-}
-
-// stagedEvent is what the inventory keeps of a staged event: its time
-// and the ARN of each of its resources, in order ("" for none).
-type stagedEvent struct {
-	at   time.Time
-	arns []string
+	// keys, and by the ARNs they name: once stored, they are the latest
+	// use of those resources.
+	staged map[int32]time.Time
+	uses   map[string][]int32
 }
 
 // rowKey identifies a stored change: the event (or import) that made it
@@ -82,7 +73,7 @@ func newInventory() *inventory {
 		ivs: map[string][]tags.Interval{}, replayed: map[string]bool{},
 		keys: map[rowKey]struct{}{}, seen: map[string]time.Time{},
 		dirty: map[string]bool{}, stale: map[string]time.Time{},
-		staged: map[int32]stagedEvent{}, uses: map[string][]int32{}, restage: map[int32]bool{},
+		staged: map[int32]time.Time{}, uses: map[string][]int32{},
 	}
 }
 
@@ -194,11 +185,6 @@ func (inv *inventory) add(r tagRow) bool {
 			inv.stale[r.ARN] = r.At
 		}
 	}
-	for _, i := range inv.uses[r.ARN] {
-		if !inv.staged[i].at.Before(r.At) {
-			inv.restage[i] = true
-		}
-	}
 	inv.added = append(inv.added, r)
 	return true
 }
@@ -228,8 +214,7 @@ func (inv *inventory) tagsAt(arn string, t time.Time) ([]tags.Tag, bool) {
 }
 
 // noteStaged records that the event the Writer keeps at index i, at time
-// t, is staged with resources named by arns, whose tags it got from the
-// inventory as it stood.
+// t, is staged with resources named by arns.
 func (inv *inventory) noteStaged(i int32, t time.Time, arns []string) {
 	tracked := false
 	for _, a := range arns {
@@ -239,41 +224,8 @@ func (inv *inventory) noteStaged(i int32, t time.Time, arns []string) {
 		}
 	}
 	if tracked {
-		inv.staged[i] = stagedEvent{at: t, arns: arns}
+		inv.staged[i] = t
 	}
-}
-
-// restagedJSON is, for every staged event a later change made stale, its
-// key and its resources' tags in order (null where unknown), as a JSON
-// array for the Writer's staging table. It is nil when there are none.
-func (inv *inventory) restagedJSON(keys []stagedKey) []byte {
-	if len(inv.restage) == 0 {
-		return nil
-	}
-	b := []byte{'['}
-	for _, i := range slices.Sorted(maps.Keys(inv.restage)) {
-		ev := inv.staged[i]
-		if len(b) > 1 {
-			b = append(b, ',')
-		}
-		b = fmt.Appendf(b, `{"key_hi":%d,"key_lo":%d,"tags":[`, keys[i].hi, keys[i].lo)
-		for j, a := range ev.arns {
-			if j > 0 {
-				b = append(b, ',')
-			}
-			ts, ok := []tags.Tag(nil), false
-			if a != "" {
-				ts, ok = inv.tagsAt(a, ev.at)
-			}
-			if !ok {
-				b = append(b, "null"...)
-				continue
-			}
-			b = appendTagMap(b, ts)
-		}
-		b = append(b, "]}"...)
-	}
-	return append(b, ']')
 }
 
 // isS3Object reports whether arn names an S3 object. Objects are not
@@ -287,7 +239,7 @@ func isS3Object(arn string) bool {
 func (inv *inventory) committed() {
 	for a, is := range inv.uses {
 		for _, i := range is {
-			if t := inv.staged[i].at; t.After(inv.seen[a]) {
+			if t := inv.staged[i]; t.After(inv.seen[a]) {
 				inv.seen[a] = t
 			}
 		}
@@ -296,7 +248,6 @@ func (inv *inventory) committed() {
 	clear(inv.stale)
 	clear(inv.staged)
 	clear(inv.uses)
-	clear(inv.restage)
 	inv.added = inv.added[:0]
 }
 

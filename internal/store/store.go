@@ -12,7 +12,6 @@ import (
 	"net/url"
 	"os"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/duckdb/duckdb-go/v2"
@@ -61,9 +60,6 @@ type Options struct {
 type Store struct {
 	db     *sql.DB
 	writer chan struct{} // one-slot semaphore: one Writer at a time
-
-	sourceMu sync.Mutex
-	source   *eventSource // what the committing Writer inserts
 }
 
 // Open opens or creates the database at path and brings its schema up to
@@ -106,10 +102,6 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	}
 	s := &Store{db: db, writer: make(chan struct{}, 1)}
 	if err := migrate(ctx, db); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("open store %s: %w", path, err)
-	}
-	if err := s.registerSource(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}

@@ -5,60 +5,79 @@ import (
 	"context"
 	"database/sql"
 	"encoding/hex"
-	"errors"
 	"fmt"
+	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
-	"github.com/duckdb/duckdb-go/v2"
-
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/trailbook/trailbook/internal/cloudtrail"
 	"github.com/trailbook/trailbook/internal/tags"
 )
 
 // Writer stores files in transactions of many files each. Add takes a
-// whole file; every stageEvery events, the added events are copied into
-// a staging table in the store (through a table function, the cheapest
-// way in), so the caller's decoded events are not kept for long. Commit
-// moves everything added since the last Commit into the store in one
-// transaction, on all of DuckDB's threads; a Commit of fewer events than
-// that (serve's) inserts them straight from the decoded files instead. A
-// Writer holds the store's single writer slot until Close and is not safe
-// for concurrent use.
+// whole file; every stageEvery events, the added events are staged: their
+// duplicates among the stored events are found, and the rest become Arrow
+// columns in memory (built on every core), so the caller's decoded events
+// are not kept for long. Commit stages what is left and moves everything
+// added since the last Commit into the store in one transaction: DuckDB
+// reads the columns as they are, a vector at a time, on all its threads.
+// A Writer holds the store's single writer slot until Close and is not
+// safe for concurrent use.
 type Writer struct {
 	s            *Store
 	conn         *sql.Conn
+	arrow        *arrowConn
+	schema       *arrow.Schema
 	files        []*File  // added since the last Commit; Events dropped once staged
 	counts       []Counts // per file; Stored holds the events offered until Commit settles it
 	keys         []stagedKey
-	pending      int                    // keys[pending:] are not yet in the staging table
+	pending      int                    // keys[pending:] are not yet staged
 	pendingFiles int                    // files[pendingFiles:] still hold their events
 	seen         map[[2]uint64]struct{} // keys added since the last Commit
-	minT         time.Time
-	maxT         time.Time
-	inv          *inventory // loaded at the first Add; nil after a failed Commit
+	staged       []stagedBatch          // built from keys[:pending], less the duplicates
+	open         *openBatch             // the batch being built, not yet in staged
+	mem          memory.Allocator       // for the batches' columns
+	inv          *inventory             // loaded at the first Add; nil after a failed Commit
 	skipTags     bool
 	queue        bool                   // QueueEvaluations
 	seq          int64                  // the last seq queued; -1 until read from the store
 	queued       []Queued               // what the last Commit queued
-	dups         map[[2]uint64]struct{} // keys the last Commit found stored (staged: only with queue)
+	dups         map[[2]uint64]struct{} // keys added since the last Commit that were found stored
 	recent       *recentKeys            // RememberRecent; nil when off
 	stageAt      int                    // stageEvery, but for tests
 	release      func()
 }
 
-// stageEvery is how many added events Add lets wait before copying them
-// into the staging table, after which the decoded events need not be kept.
+// stageEvery is how many added events Add lets wait before staging them,
+// after which the decoded events need not be kept.
 const stageEvery = 16384
 
-// stagedKey is one event to store: its dedupe key and where it is.
+// stagedKey is one event to store: its dedupe key, the minute of its
+// eventTime, and where it is.
 type stagedKey struct {
 	hi, lo      uint64
+	minute      int64
 	file, event int32
+}
+
+// stagedBatch is part of what a Commit inserts: the columns of its events
+// but resources, and what their resources column is built from.
+type stagedBatch struct {
+	cols      []arrow.Array
+	resources []stagedResources
+}
+
+func (b *stagedBatch) release() {
+	for _, c := range b.cols {
+		if c != nil {
+			c.Release()
+		}
+	}
 }
 
 // NewWriter opens a Writer, waiting while another is open.
@@ -68,15 +87,14 @@ func (s *Store) NewWriter(ctx context.Context) (*Writer, error) {
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-	w := &Writer{s: s, seen: map[[2]uint64]struct{}{}, dups: map[[2]uint64]struct{}{}, seq: -1, stageAt: stageEvery, release: func() { <-s.writer }}
+	w := &Writer{s: s, schema: eventSchema(), seen: map[[2]uint64]struct{}{}, dups: map[[2]uint64]struct{}{}, seq: -1, stageAt: stageEvery, mem: cAllocator{}, release: func() { <-s.writer }}
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("open writer: %w", err)
 	}
 	w.conn = conn
-	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE staging (
-		doc VARCHAR, eventJson VARCHAR, key_hi UBIGINT, key_lo UBIGINT, file_index INTEGER, retags VARCHAR)`); err != nil {
+	if w.arrow, err = newArrowConn(ctx, conn); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("open writer: %w", err)
 	}
@@ -159,13 +177,7 @@ func (w *Writer) Add(ctx context.Context, f *File) error {
 				w.inv.add(r)
 			}
 		}
-		if len(w.keys) == 0 || ev.EventTime.Before(w.minT) {
-			w.minT = ev.EventTime
-		}
-		if len(w.keys) == 0 || ev.EventTime.After(w.maxT) {
-			w.maxT = ev.EventTime
-		}
-		w.keys = append(w.keys, stagedKey{hi: hi, lo: lo, file: idx, event: int32(j)})
+		w.keys = append(w.keys, stagedKey{hi: hi, lo: lo, minute: minuteOf(ev.EventTime), file: idx, event: int32(j)})
 		c.Stored++
 	}
 	w.files = append(w.files, f)
@@ -176,26 +188,22 @@ func (w *Writer) Add(ctx context.Context, f *File) error {
 	return nil
 }
 
-// stage copies the added events not yet staged into the staging table and
-// lets go of them.
+// stage finds which of the added events not yet staged are stored
+// already, builds the columns of the rest, and lets go of the files'
+// decoded events.
 func (w *Writer) stage(ctx context.Context) error {
-	if w.pending == len(w.keys) {
+	keys := w.keys[w.pending:]
+	if len(keys) == 0 {
 		w.pendingFiles = len(w.files)
 		return nil
 	}
-	w.cluster(w.keys[w.pending:])
+	w.cluster(keys)
 	w.noteStaged(w.pending)
-	src := &eventSource{w: w, keys: w.keys[w.pending:]}
-	w.s.setSource(src)
-	_, err := w.conn.ExecContext(ctx, `INSERT INTO temp.staging BY NAME SELECT * FROM `+sourceFunction+`()`)
-	w.s.setSource(nil)
-	if err == nil {
-		err = src.err()
+	if err := w.findStored(ctx, keys); err != nil {
+		return fmt.Errorf("check duplicates: %w", err)
 	}
-	if err != nil {
-		return fmt.Errorf("stage events: %w", err)
-	}
-	// Every file added so far is whole in the staging table now.
+	w.build(keys)
+	// Every file added so far is whole in w.staged now.
 	for i := w.pendingFiles; i < len(w.files); i++ {
 		f := *w.files[i]
 		f.Events, f.Effects = nil, nil
@@ -205,9 +213,104 @@ func (w *Writer) stage(ctx context.Context) error {
 	return nil
 }
 
+// rowGroupRows is DuckDB's row group size. Each batch a Commit inserts
+// holds one row group's events (the last fewer), and DuckDB gives each
+// batch to one thread: a Commit then ends in one partial row group, as
+// when one thread inserts it. Smaller batches, spread over the threads,
+// left a partial row group per thread, which the next checkpoint merged
+// by rewriting them (3 to 4 s for each 245,000 events).
+const rowGroupRows = 122880
+
+// build appends the columns of keys' events, less the duplicates, to the
+// open batch, closing it into w.staged whenever it is full. The two
+// halves of the columns are built at once.
+func (w *Writer) build(keys []stagedKey) {
+	keep := make([]stagedKey, 0, len(keys))
+	for _, k := range keys {
+		if _, dup := w.dups[[2]uint64{k.hi, k.lo}]; !dup {
+			keep = append(keep, k)
+		}
+	}
+	for len(keep) > 0 {
+		if w.open == nil {
+			w.open = &openBatch{rows: newRowsBuilder(w.mem, w.schema, rowGroupRows)}
+		}
+		ob := w.open
+		part := keep[:min(len(keep), rowGroupRows-ob.rows.n)]
+		keep = keep[len(part):]
+		size := 0
+		for _, k := range part {
+			ev := &w.files[k.file].Events[k.event]
+			size += len(ev.JSON)
+			ob.resources = append(ob.resources, stagedResources{at: ev.EventTime, resources: cloneResources(ev.Resources)})
+		}
+		ob.rows.reserveJSON(size)
+		half := func(h int) {
+			for _, k := range part {
+				f := w.files[k.file]
+				var touched []string
+				if w.inv != nil {
+					touched = f.Effects[k.event].Touched
+				}
+				ob.rows.add(h, &f.Events[k.event], k.hi, k.lo, touched)
+			}
+		}
+		if runtime.GOMAXPROCS(0) > 1 && len(part) >= 1024 {
+			var wg sync.WaitGroup
+			wg.Go(func() { half(1) })
+			half(0)
+			wg.Wait()
+		} else {
+			half(0)
+			half(1)
+		}
+		first := ob.rows.n == 0
+		ob.rows.n += len(part)
+		if first {
+			ob.rows.reserveAhead(rowGroupRows)
+		}
+		if ob.rows.n == rowGroupRows {
+			w.closeBatch()
+		}
+	}
+}
+
+// openBatch is the batch being built: its rows so far, and what their
+// resources column is built from.
+type openBatch struct {
+	rows      *rowsBuilder
+	resources []stagedResources
+}
+
+// closeBatch moves the open batch, if any, to w.staged.
+func (w *Writer) closeBatch() {
+	if w.open == nil {
+		return
+	}
+	w.staged = append(w.staged, stagedBatch{cols: w.open.rows.columns(), resources: w.open.resources})
+	w.open.rows.release()
+	w.open = nil
+}
+
+// cloneResources copies rs so that it shares no memory with the file it
+// was decoded from.
+func cloneResources(rs []cloudtrail.Resource) []cloudtrail.Resource {
+	if rs == nil {
+		return nil
+	}
+	out := make([]cloudtrail.Resource, len(rs))
+	for i, r := range rs {
+		out[i] = cloudtrail.Resource{AccountID: cloneText(r.AccountID), Type: cloneText(r.Type), ARN: cloneText(r.ARN), ARNPrefix: cloneText(r.ARNPrefix)}
+	}
+	return out
+}
+
+func cloneText(t cloudtrail.Text) cloudtrail.Text {
+	return cloudtrail.Text{V: strings.Clone(t.V), OK: t.OK}
+}
+
 // noteStaged tells the inventory which resources the events from
-// w.keys[from:] name, and when: a change added later may make their tags
-// stale before they are stored, and once stored they are the latest use of
+// w.keys[from:] name, and when: once stored, they are the latest use of
 // those resources.
 func (w *Writer) noteStaged(from int) {
 	if w.inv == nil {
@@ -234,40 +337,31 @@ func (w *Writer) noteStaged(from int) {
 // and a ledger row per file. On error nothing of it is stored.
 func (w *Writer) Commit(ctx context.Context) (Counts, error) {
 	defer w.reset(ctx)
-	// Events that were never staged (fewer than stageAt since the last
-	// Commit: serve's commits) go straight from the decoded files into
-	// the store, checked against it in the same statement; three
-	// statements fewer than staging them first.
-	direct := w.pending == 0 && len(w.keys) > 0
-	if direct {
-		w.cluster(w.keys)
-		w.noteStaged(0)
-	} else if err := w.stage(ctx); err != nil {
+	if err := w.stage(ctx); err != nil {
 		return Counts{}, fmt.Errorf("commit: %w", err)
+	}
+	w.closeBatch()
+	var view *arrowView
+	if len(w.staged) > 0 {
+		var err error
+		if view, err = w.stagedView(ctx); err != nil {
+			return Counts{}, fmt.Errorf("commit: insert events: %w", err)
+		}
+		defer view.Drop() // after the transaction ends: deferred before its Rollback
+		w.releaseStaged() // the view's stream holds them now
 	}
 	tx, err := w.conn.BeginTx(ctx, nil)
 	if err != nil {
 		return Counts{}, fmt.Errorf("commit: %w", err)
 	}
 	defer tx.Rollback()
-	if direct {
-		if err := w.insertDirect(ctx, tx); err != nil {
-			return Counts{}, fmt.Errorf("commit: insert events: %w", err)
-		}
-	} else if len(w.keys) > 0 {
-		if err := w.dropStored(ctx, tx); err != nil {
-			return Counts{}, fmt.Errorf("commit: check duplicates: %w", err)
-		}
-		if w.inv != nil {
-			if b := w.inv.restagedJSON(w.keys); b != nil {
-				if _, err := tx.ExecContext(ctx, `UPDATE temp.staging SET retags = o.tags
-					FROM (SELECT unnest(r) FROM (SELECT unnest(json_transform(?::JSON, '[{"key_hi":"UBIGINT","key_lo":"UBIGINT","tags":"JSON"}]')) AS r)) o
-					WHERE staging.key_hi = o.key_hi AND staging.key_lo = o.key_lo`, string(b)); err != nil {
-					return Counts{}, fmt.Errorf("commit: restage tags: %w", err)
-				}
-			}
-		}
-		if _, err := tx.ExecContext(ctx, insertSQL()); err != nil {
+	if view != nil {
+		// Every column of the view is read, as it must be.
+		_, err := tx.ExecContext(ctx, `INSERT INTO event_store BY NAME SELECT * FROM `+view.Name)
+		// The batches are copied into the store's own memory now: free
+		// them before the commit writes the last row group.
+		view.Free()
+		if err != nil {
 			return Counts{}, fmt.Errorf("commit: insert events: %w", err)
 		}
 	}
@@ -314,7 +408,7 @@ func (w *Writer) Commit(ctx context.Context) (Counts, error) {
 		w.queued = w.queued[:0]
 		return Counts{}, fmt.Errorf("commit: %w", err)
 	}
-	w.remember(direct)
+	w.remember()
 	if n := len(w.queued); n > 0 {
 		w.seq = w.queued[n-1].Seq
 	}
@@ -328,6 +422,37 @@ func (w *Writer) Commit(ctx context.Context) (Counts, error) {
 		}
 	}
 	return total, nil
+}
+
+// stagedView makes w.staged the view the Commit inserts from. Each
+// event's resources get their tags now, from the inventory with every
+// change added since the last Commit in it, so a change added after an
+// event was staged still counts.
+func (w *Writer) stagedView(ctx context.Context) (*arrowView, error) {
+	var tagsAt func(string, time.Time) ([]tags.Tag, bool)
+	if w.inv != nil {
+		tagsAt = w.inv.tagsAt
+	}
+	recs := make([]arrow.RecordBatch, 0, len(w.staged))
+	defer func() {
+		for _, r := range recs {
+			r.Release()
+		}
+	}()
+	for i := range w.staged {
+		b := &w.staged[i]
+		lb := array.NewBuilder(w.mem, w.schema.Field(colResources).Type).(*array.ListBuilder)
+		lb.Reserve(len(b.resources))
+		for _, r := range b.resources {
+			appendResources(lb, r, tagsAt)
+		}
+		cols := slices.Clone(b.cols)
+		cols[colResources] = lb.NewArray()
+		lb.Release()
+		recs = append(recs, array.NewRecordBatch(w.schema, cols, int64(len(b.resources))))
+		cols[colResources].Release()
+	}
+	return w.arrow.view(ctx, "batch", w.schema, recs)
 }
 
 // cluster orders a group of keys by eventSource, eventName and eventTime.
@@ -348,45 +473,79 @@ func (w *Writer) cluster(keys []stagedKey) {
 	})
 }
 
-// reset empties the writer and its staging table.
+// releaseStaged lets go of w.staged.
+func (w *Writer) releaseStaged() {
+	for i := range w.staged {
+		w.staged[i].release()
+	}
+	clear(w.staged)
+	w.staged = w.staged[:0]
+}
+
+// reset empties the writer.
 func (w *Writer) reset(ctx context.Context) {
 	if w.inv != nil && len(w.inv.added) > 0 {
 		w.inv = nil // changes added but not committed: reload at the next Add
 	}
-	if w.conn != nil && w.pending > 0 { // something was staged
-		w.conn.ExecContext(ctx, `DELETE FROM temp.staging`)
+	if w.open != nil {
+		w.open.rows.release()
+		w.open = nil
 	}
+	w.releaseStaged()
 	clear(w.files)
 	w.files, w.counts, w.keys, w.pending, w.pendingFiles = w.files[:0], w.counts[:0], w.keys[:0], 0, 0
 	clear(w.seen)
 	clear(w.dups)
 }
 
-// insertDirect stores the added events that are not stored yet straight
-// from the decoded files, in one statement that also reads back which
-// were stored; the rest count as duplicates (and are noted in w.dups).
-// The documents are built now, after every Add, so each event's
-// resources get their tags as the inventory has them with every change
-// of this Commit in it: nothing needs restaging.
-func (w *Writer) insertDirect(ctx context.Context, tx *sql.Tx) error {
+// findStored marks the events of keys that are stored already as
+// duplicates: counted so in their file's counts, and noted in w.dups. Only
+// the slice of the store within keys' eventTime range is read (the key
+// includes eventTime), or none at all when w.recent holds every stored key
+// of that range.
+func (w *Writer) findStored(ctx context.Context, keys []stagedKey) error {
 	if w.recent != nil && !w.recent.loaded {
-		if err := w.recent.load(ctx, tx); err != nil {
+		if err := w.recent.load(ctx, w.conn); err != nil {
 			return err
 		}
 	}
-	if w.recent != nil && w.recent.covers(minuteOf(w.minT)) {
-		return w.insertNew(ctx, tx)
+	first := slices.MinFunc(keys, func(a, b stagedKey) int { return cmp.Compare(a.minute, b.minute) }).minute
+	if w.recent != nil && w.recent.covers(first) {
+		for _, k := range keys {
+			if w.recent.has([2]uint64{k.hi, k.lo}, k.minute) {
+				w.markDuplicate(k)
+			}
+		}
+		return nil
 	}
-	src := &eventSource{w: w, keys: w.keys}
-	w.s.setSource(src)
-	defer w.s.setSource(nil)
-	rows, err := tx.QueryContext(ctx, insertFromSourceSQL()+` s ANTI JOIN (SELECT key_hi, key_lo FROM event_store WHERE eventTime BETWEEN ?::TIMESTAMP AND ?::TIMESTAMP) e USING (key_hi, key_lo)
-RETURNING key_hi, key_lo`, w.minT, w.maxT)
+	minT, maxT := w.timeRange(keys)
+	his, los := array.NewUint64Builder(memory.DefaultAllocator), array.NewUint64Builder(memory.DefaultAllocator)
+	defer his.Release()
+	defer los.Release()
+	his.Reserve(len(keys))
+	los.Reserve(len(keys))
+	for _, k := range keys {
+		his.Append(k.hi)
+		los.Append(k.lo)
+	}
+	schema := arrow.NewSchema([]arrow.Field{{Name: "key_hi", Type: arrow.PrimitiveTypes.Uint64}, {Name: "key_lo", Type: arrow.PrimitiveTypes.Uint64}}, nil)
+	hiCol, loCol := his.NewArray(), los.NewArray()
+	defer hiCol.Release()
+	defer loCol.Release()
+	rec := array.NewRecordBatch(schema, []arrow.Array{hiCol, loCol}, int64(len(keys)))
+	defer rec.Release()
+	view, err := w.arrow.view(ctx, "keys", schema, []arrow.RecordBatch{rec})
+	if err != nil {
+		return err
+	}
+	defer view.Drop()
+	rows, err := w.conn.QueryContext(ctx, `SELECT k.key_hi, k.key_lo FROM `+view.Name+` k
+		SEMI JOIN (SELECT key_hi, key_lo FROM event_store WHERE eventTime BETWEEN ?::TIMESTAMP AND ?::TIMESTAMP) e USING (key_hi, key_lo)`, minT, maxT)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
-	stored := make(map[[2]uint64]struct{}, len(w.keys))
+	stored := map[[2]uint64]struct{}{}
 	for rows.Next() {
 		var k [2]uint64
 		if err := rows.Scan(&k[0], &k[1]); err != nil {
@@ -394,18 +553,32 @@ RETURNING key_hi, key_lo`, w.minT, w.maxT)
 		}
 		stored[k] = struct{}{}
 	}
-	if err := errors.Join(rows.Err(), src.err()); err != nil {
+	if err := rows.Err(); err != nil {
 		return err
 	}
-	if len(stored) == len(w.keys) {
+	if len(stored) == 0 {
 		return nil
 	}
-	for _, k := range w.keys {
-		if _, ok := stored[[2]uint64{k.hi, k.lo}]; !ok {
+	for _, k := range keys {
+		if _, ok := stored[[2]uint64{k.hi, k.lo}]; ok {
 			w.markDuplicate(k)
 		}
 	}
 	return nil
+}
+
+// timeRange is the earliest and latest eventTime of keys' events.
+func (w *Writer) timeRange(keys []stagedKey) (lo, hi time.Time) {
+	for i, k := range keys {
+		t := w.files[k.file].Events[k.event].EventTime
+		if i == 0 || t.Before(lo) {
+			lo = t
+		}
+		if i == 0 || t.After(hi) {
+			hi = t
+		}
+	}
+	return lo, hi
 }
 
 // markDuplicate counts k, an added event found stored, as a duplicate of
@@ -416,84 +589,17 @@ func (w *Writer) markDuplicate(k stagedKey) {
 	w.dups[[2]uint64{k.hi, k.lo}] = struct{}{}
 }
 
-// insertNew is insertDirect when w.recent holds every stored key the
-// added events could repeat: the duplicates are found in it and the rest
-// inserted, with no query of the store.
-func (w *Writer) insertNew(ctx context.Context, tx *sql.Tx) error {
-	keys := make([]stagedKey, 0, len(w.keys))
-	for _, k := range w.keys {
-		if w.recent.has([2]uint64{k.hi, k.lo}, minuteOf(w.files[k.file].Events[k.event].EventTime)) {
-			w.markDuplicate(k)
-			continue
-		}
-		keys = append(keys, k)
-	}
-	if len(keys) == 0 {
-		return nil
-	}
-	src := &eventSource{w: w, keys: keys}
-	w.s.setSource(src)
-	defer w.s.setSource(nil)
-	_, err := tx.ExecContext(ctx, insertFromSourceSQL())
-	return errors.Join(err, src.err())
-}
-
-// remember adds what a Commit stored to w.recent. A Commit that staged
-// its events has let go of their times: the keys are read again from the
-// store at the next Commit.
-func (w *Writer) remember(direct bool) {
+// remember adds what a Commit stored to w.recent.
+func (w *Writer) remember() {
 	if w.recent == nil || !w.recent.loaded {
-		return
-	}
-	if !direct {
-		w.recent.loaded = false
 		return
 	}
 	for _, k := range w.keys {
 		if _, dup := w.dups[[2]uint64{k.hi, k.lo}]; !dup {
-			w.recent.put([2]uint64{k.hi, k.lo}, minuteOf(w.files[k.file].Events[k.event].EventTime))
+			w.recent.put([2]uint64{k.hi, k.lo}, k.minute)
 		}
 	}
 	w.recent.trim()
-}
-
-// dropStored removes from the staging table the events whose key is
-// already stored, moving them from Stored to Duplicates; with
-// QueueEvaluations it notes their keys in w.dups. Only the slice of the
-// store within the added eventTime range is read: the key includes
-// eventTime.
-func (w *Writer) dropStored(ctx context.Context, tx *sql.Tx) error {
-	const stored = `SEMI JOIN (SELECT key_hi, key_lo FROM event_store WHERE eventTime BETWEEN ?::TIMESTAMP AND ?::TIMESTAMP) e USING (key_hi, key_lo)`
-	q := `SELECT s.file_index, count(*), NULL, NULL FROM temp.staging s ` + stored + ` GROUP BY s.file_index`
-	if w.queue {
-		q = `SELECT s.file_index, 1, s.key_hi, s.key_lo FROM temp.staging s ` + stored
-	}
-	rows, err := tx.QueryContext(ctx, q, w.minT, w.maxT)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	dups := 0
-	for rows.Next() {
-		var idx, n int
-		var hi, lo sql.Null[uint64]
-		if err := rows.Scan(&idx, &n, &hi, &lo); err != nil {
-			return err
-		}
-		w.counts[idx].Stored -= n
-		w.counts[idx].Duplicates += n
-		dups += n
-		if hi.Valid {
-			w.dups[[2]uint64{hi.V, lo.V}] = struct{}{}
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	if dups > 0 {
-		_, err = tx.ExecContext(ctx, `DELETE FROM temp.staging WHERE rowid IN (SELECT s.rowid FROM temp.staging s `+stored+`)`, w.minT, w.maxT)
-	}
-	return err
 }
 
 // queueEvaluations writes the events this Commit stores into
@@ -529,42 +635,11 @@ func (w *Writer) queueEvaluations(ctx context.Context, tx *sql.Tx) error {
 	return err
 }
 
-// insertSQL stores the staged events: DuckDB turns each Lake-shaped
-// document into the table's structs, maps and lists in one vectorised
-// pass, on all its threads.
-//
-// A staged event whose resources' tags a later change in the same
-// transaction altered has them, in order, in retags, which replace those
-// in its document.
-func insertSQL() string {
-	return `INSERT INTO event_store BY NAME
-SELECT * EXCLUDE (retags) REPLACE (CASE WHEN retags IS NULL THEN resources ELSE
-	list_transform(resources, (r, i) -> {'accountId': r.accountId, 'type': r."type", 'arn': r.arn, 'arnPrefix': r.arnPrefix, 'tags': retags[i]}) END AS resources)
-FROM (SELECT unnest(json_transform(doc, ` + docType() + `)),
-	json_transform(retags, '["MAP(VARCHAR, VARCHAR)"]') AS retags, eventJson, key_hi, key_lo
-FROM temp.staging)`
-}
-
-// insertFromSourceSQL stores the rows of the table function, as
-// insertSQL does the staged ones (without their retags: the direct paths
-// build each document after every Add).
-func insertFromSourceSQL() string {
-	return `INSERT INTO event_store BY NAME
-SELECT unnest(json_transform(doc, ` + docType() + `)), eventJson, key_hi, key_lo
-FROM ` + sourceFunction + `()`
-}
-
-// docType is the json_transform type of a staged document, as SQL.
-func docType() string {
-	return quoteString(strconv.Quote("STRUCT(" + decodedColumnsDDL + ", touchedArns VARCHAR[])"))
-}
-
 // Close discards anything added and not committed and frees the writer
 // slot.
 func (w *Writer) Close() error {
 	var err error
 	if w.conn != nil {
-		w.conn.ExecContext(context.Background(), `DROP TABLE IF EXISTS temp.staging`)
 		err = w.conn.Close()
 		w.conn = nil
 	}
@@ -574,131 +649,4 @@ func (w *Writer) Close() error {
 		w.release = nil
 	}
 	return err
-}
-
-// sourceFunction is the table function, registered once per store, that
-// serves a Writer's added events to the INSERT that stages them.
-const sourceFunction = "trailbook_pending_events"
-
-// eventSource serves events as rows of (doc, eventJson, key_hi, key_lo,
-// file_index). It runs on one DuckDB thread: called from several, the
-// callbacks into Go cost more than they save.
-type eventSource struct {
-	w       *Writer
-	keys    []stagedKey
-	next    atomic.Int64
-	mu      sync.Mutex
-	fillErr error
-}
-
-func (e *eventSource) err() error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.fillErr
-}
-
-// registerSource registers the store's table function. Its rows come from
-// the source set by setSource for the duration of one INSERT; with none set
-// it returns no rows.
-func (s *Store) registerSource(ctx context.Context) error {
-	conn, err := s.db.Conn(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	varchar, err := duckdb.NewTypeInfo(duckdb.TYPE_VARCHAR)
-	if err != nil {
-		return err
-	}
-	ubigint, err := duckdb.NewTypeInfo(duckdb.TYPE_UBIGINT)
-	if err != nil {
-		return err
-	}
-	integer, err := duckdb.NewTypeInfo(duckdb.TYPE_INTEGER)
-	if err != nil {
-		return err
-	}
-	cols := []duckdb.ColumnInfo{{Name: "doc", T: varchar}, {Name: "eventJson", T: varchar},
-		{Name: "key_hi", T: ubigint}, {Name: "key_lo", T: ubigint}, {Name: "file_index", T: integer}}
-	return duckdb.RegisterTableUDF(conn, sourceFunction, duckdb.ParallelChunkTableFunction{
-		BindArguments: func(map[string]any, ...any) (duckdb.ParallelChunkTableSource, error) {
-			return &sourceBinding{src: s.currentSource(), cols: cols}, nil
-		},
-	})
-}
-
-func (s *Store) setSource(e *eventSource) {
-	s.sourceMu.Lock()
-	s.source = e
-	s.sourceMu.Unlock()
-}
-
-func (s *Store) currentSource() *eventSource {
-	s.sourceMu.Lock()
-	defer s.sourceMu.Unlock()
-	return s.source
-}
-
-// sourceBinding is one use of the table function in a query.
-type sourceBinding struct {
-	src  *eventSource
-	cols []duckdb.ColumnInfo
-}
-
-func (b *sourceBinding) ColumnInfos() []duckdb.ColumnInfo { return b.cols }
-
-func (b *sourceBinding) Cardinality() *duckdb.CardinalityInfo {
-	if b.src == nil {
-		return &duckdb.CardinalityInfo{Cardinality: 0, Exact: true}
-	}
-	return &duckdb.CardinalityInfo{Cardinality: uint(len(b.src.keys)), Exact: true}
-}
-
-func (b *sourceBinding) Init() duckdb.ParallelTableSourceInfo {
-	return duckdb.ParallelTableSourceInfo{MaxThreads: 1}
-}
-
-// fillState is one thread's scratch space.
-type fillState struct{ doc []byte }
-
-func (b *sourceBinding) NewLocalState() any { return &fillState{} }
-
-// fillRun is how many events one FillChunk call claims: a whole vector.
-const fillRun = 2048
-
-func (b *sourceBinding) FillChunk(local any, chunk duckdb.DataChunk) error {
-	if b.src == nil {
-		return chunk.SetSize(0)
-	}
-	st := local.(*fillState)
-	w, keys := b.src.w, b.src.keys
-	start := int(b.src.next.Add(fillRun)) - fillRun
-	if start >= len(keys) {
-		return chunk.SetSize(0)
-	}
-	end := min(start+fillRun, len(keys))
-	for row, k := range keys[start:end] {
-		f := w.files[k.file]
-		ev := &f.Events[k.event]
-		var x docExtra
-		if w.inv != nil {
-			x = docExtra{touched: f.Effects[k.event].Touched, tagsAt: w.inv.tagsAt}
-		}
-		st.doc = appendDoc(st.doc[:0], ev, x)
-		err := errors.Join(
-			duckdb.SetChunkValue(chunk, 0, row, st.doc),
-			duckdb.SetChunkValue(chunk, 1, row, ev.JSON),
-			duckdb.SetChunkValue(chunk, 2, row, k.hi),
-			duckdb.SetChunkValue(chunk, 3, row, k.lo),
-			duckdb.SetChunkValue(chunk, 4, row, k.file))
-		if err != nil {
-			b.src.mu.Lock()
-			if b.src.fillErr == nil {
-				b.src.fillErr = fmt.Errorf("%s: record %d: %w", w.files[k.file].Source, k.event, err)
-			}
-			b.src.mu.Unlock()
-			return err
-		}
-	}
-	return chunk.SetSize(end - start)
 }
