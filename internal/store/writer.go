@@ -233,7 +233,9 @@ func (w *Writer) build(keys []stagedKey) {
 	}
 	for len(keep) > 0 {
 		if w.open == nil {
-			w.open = &openBatch{rows: newRowsBuilder(w.mem, w.schema, rowGroupRows)}
+			// Sized for what is here: serve's commits hold tens of events,
+			// and columns reserved for a row group cost them 200 ms.
+			w.open = &openBatch{rows: newRowsBuilder(w.mem, w.schema, min(len(keep), rowGroupRows))}
 		}
 		ob := w.open
 		part := keep[:min(len(keep), rowGroupRows-ob.rows.n)]
@@ -266,8 +268,8 @@ func (w *Writer) build(keys []stagedKey) {
 		}
 		first := ob.rows.n == 0
 		ob.rows.n += len(part)
-		if first {
-			ob.rows.reserveAhead(rowGroupRows)
+		if first && len(part) >= w.stageAt {
+			ob.rows.reserveAhead(rowGroupRows) // an ingest's batch: it will fill
 		}
 		if ob.rows.n == rowGroupRows {
 			w.closeBatch()
