@@ -26,21 +26,29 @@ func writeFile(t *testing.T, path, content string) {
 	}
 }
 
-// run ingests paths into a fresh store with the real writer.
-func run(t *testing.T, db string, paths []string, stdin string, opts Options) Summary {
+// openWriter opens the store at db and its writer; close closes both, so
+// that the file can be opened again.
+func openWriter(t *testing.T, db string) (w *store.Writer, close func()) {
 	t.Helper()
 	ctx := context.Background()
 	st, err := store.Open(ctx, db, store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
-	w, err := st.NewWriter(ctx)
+	w, err = st.NewWriter(ctx)
 	if err != nil {
+		st.Close()
 		t.Fatal(err)
 	}
-	defer w.Close()
-	sum, err := Run(ctx, w, paths, strings.NewReader(stdin), opts)
+	return w, func() { w.Close(); st.Close() }
+}
+
+// run ingests paths into a fresh store with the real writer.
+func run(t *testing.T, db string, paths []string, stdin string, opts Options) Summary {
+	t.Helper()
+	w, close := openWriter(t, db)
+	defer close()
+	sum, err := Run(context.Background(), w, paths, strings.NewReader(stdin), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,19 +147,10 @@ func TestRunCommitsBeforePassingBatch(t *testing.T) {
 	file("e.json", 9)
 	file("f.json", 1)
 
-	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(dir, "t.duckdb"), store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	w, err := st.NewWriter(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
+	w, close := openWriter(t, filepath.Join(dir, "t.duckdb"))
+	defer close()
 	b := &countingBatcher{Writer: w}
-	sum, err := Run(ctx, b, []string{filepath.Join(dir, "in")}, nil, Options{BatchEvents: 7})
+	sum, err := Run(context.Background(), b, []string{filepath.Join(dir, "in")}, nil, Options{BatchEvents: 7})
 	if err != nil {
 		t.Fatal(err)
 	}

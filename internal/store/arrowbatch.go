@@ -113,7 +113,6 @@ func eventSchema() *arrow.Schema {
 // resources.
 type rowsBuilder struct {
 	bs []array.Builder // by field; nil at colResources
-	n  int             // rows added
 }
 
 func newRowsBuilder(mem memory.Allocator, schema *arrow.Schema, capacity int) *rowsBuilder {
@@ -190,17 +189,17 @@ func (b *rowsBuilder) add(half int, ev *cloudtrail.Event, hi, lo uint64, touched
 	c[35].(*array.Uint64Builder).Append(lo)
 }
 
-// reserveAhead sizes every text column for rows rows in all, at the
-// bytes per row seen so far and a tenth more: a builder left to itself
-// doubles, and the slack of a row group's columns came to hundreds of
-// megabytes.
-func (b *rowsBuilder) reserveAhead(rows int) {
-	if b.n == 0 || rows <= b.n {
+// reserveAhead sizes every text column, which holds done rows, for rows
+// rows in all, at the bytes per row so far and a tenth more: a builder
+// left to itself doubles, and the slack of a row group's columns came to
+// hundreds of megabytes.
+func (b *rowsBuilder) reserveAhead(done, rows int) {
+	if done == 0 || rows <= done {
 		return
 	}
 	for _, bb := range b.bs {
 		if bb != nil {
-			reserveText(bb, b.n, rows)
+			reserveText(bb, done, rows)
 		}
 	}
 }

@@ -3,8 +3,8 @@ package store
 /*
 #include <stdlib.h>
 
-// duckdb_arrow_scan from duckdb.h (DuckDB 1.5): it creates a temporary
-// view, on the connection, that scans an Arrow C stream. Declared here
+// duckdb_arrow_scan from duckdb.h (DuckDB 1.5): it creates a view, in the
+// connection's current database, that scans an Arrow C stream. Declared here
 // rather than included, with the handles as plain pointers, so that the
 // store needs neither the header's path nor duckdb-go's duckdb_arrow build
 // tag; the symbol is in the DuckDB library that duckdb-go links.

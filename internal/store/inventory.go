@@ -21,8 +21,8 @@ import (
 // inventory is a Writer's copy of the tag history: every stored change,
 // and the changes added since the last Commit, replayed per resource. It
 // lets the Writer give each event's resources their tags at the event's
-// time while staging, and tells it which already stored events a change
-// that arrived late makes stale.
+// time when it commits them, and tells it which already stored events a
+// change that arrived late makes stale.
 //
 // It holds every tag change of the store in memory, and the latest time
 // each resource ARN (but S3 objects) was named in resources[]: tagging

@@ -238,7 +238,8 @@ func (w *Writer) build(keys []stagedKey) {
 			w.open = &openBatch{rows: newRowsBuilder(w.mem, w.schema, min(len(keep), rowGroupRows))}
 		}
 		ob := w.open
-		part := keep[:min(len(keep), rowGroupRows-ob.rows.n)]
+		first := len(ob.resources) == 0
+		part := keep[:min(len(keep), rowGroupRows-len(ob.resources))]
 		keep = keep[len(part):]
 		size := 0
 		for _, k := range part {
@@ -266,19 +267,17 @@ func (w *Writer) build(keys []stagedKey) {
 			half(0)
 			half(1)
 		}
-		first := ob.rows.n == 0
-		ob.rows.n += len(part)
 		if first && len(part) >= w.stageAt {
-			ob.rows.reserveAhead(rowGroupRows) // an ingest's batch: it will fill
+			ob.rows.reserveAhead(len(part), rowGroupRows) // an ingest's batch: it will fill
 		}
-		if ob.rows.n == rowGroupRows {
+		if len(ob.resources) == rowGroupRows {
 			w.closeBatch()
 		}
 	}
 }
 
 // openBatch is the batch being built: its rows so far, and what their
-// resources column is built from.
+// resources column is built from, one per row.
 type openBatch struct {
 	rows      *rowsBuilder
 	resources []stagedResources
