@@ -142,7 +142,7 @@ log: {level: warn}
 	// startup eat the window, and the same claimed actions were killed
 	// until they ran out of attempts.
 	rng := rand.New(rand.NewPCG(1, 2))
-	ready := func() {
+	ready := func(cmd *exec.Cmd) {
 		deadline := time.Now().Add(60 * time.Second)
 		for time.Now().Before(deadline) {
 			resp, err := client.Get("http://" + addr + "/readyz")
@@ -154,11 +154,13 @@ log: {level: warn}
 			}
 			time.Sleep(10 * time.Millisecond)
 		}
+		cmd.Process.Kill()
+		cmd.Wait() // its output is all in logs now
 		t.Fatalf("serve was not ready within 60 s\n%s", logs.String())
 	}
 	kill := func(cmd *exec.Cmd, minMS, spanMS int) *exec.Cmd {
 		if rng.IntN(4) > 0 {
-			ready()
+			ready(cmd)
 		}
 		time.Sleep(time.Duration(minMS+rng.IntN(spanMS)) * time.Millisecond)
 		must(t, cmd.Process.Signal(syscall.SIGKILL))
