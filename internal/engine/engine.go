@@ -53,9 +53,9 @@ type Snapshot interface {
 	Query(ctx context.Context, sql string, args []any) ([]map[string]any, error)
 	// Watermark changes whenever the store's contents do.
 	Watermark(ctx context.Context) (int64, error)
-	// TagsBefore is what arn was tagged with just before the changes of
-	// event eventID; known is false when the inventory did not know.
-	TagsBefore(ctx context.Context, arn, eventID string) (before map[string]string, known bool, err error)
+	// TagsBefore is what arn was tagged with just before the changes ev
+	// made to it; known is false when the inventory did not know.
+	TagsBefore(ctx context.Context, arn string, ev *cloudtrail.Event) (before map[string]string, known bool, err error)
 	// CooldownUntil is when runbook may act again for dedup (zero: now).
 	CooldownUntil(ctx context.Context, runbook, dedup string) (time.Time, error)
 }

@@ -86,7 +86,7 @@ func (e *Engine) plan(ctx context.Context, rb *runbook.Runbook, index int, a run
 				// Before a create there was nothing, whatever an earlier
 				// resource of the same ARN carried.
 				var err error
-				if before, known, err = snap.TagsBefore(ctx, c.ARN, ev.EventID.V); err != nil {
+				if before, known, err = snap.TagsBefore(ctx, c.ARN, ev); err != nil {
 					return nil, err
 				}
 			}

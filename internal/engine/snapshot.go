@@ -9,6 +9,7 @@ import (
 
 	"github.com/duckdb/duckdb-go/v2"
 
+	"github.com/trailbook/trailbook/internal/cloudtrail"
 	"github.com/trailbook/trailbook/internal/store"
 )
 
@@ -37,8 +38,8 @@ func (s StoreSnapshot) Watermark(ctx context.Context) (int64, error) {
 	return store.Watermark(ctx, s.Conn)
 }
 
-func (s StoreSnapshot) TagsBefore(ctx context.Context, arn, eventID string) (map[string]string, bool, error) {
-	return store.TagsBefore(ctx, s.Conn, arn, eventID)
+func (s StoreSnapshot) TagsBefore(ctx context.Context, arn string, ev *cloudtrail.Event) (map[string]string, bool, error) {
+	return store.TagsBefore(ctx, s.Conn, arn, ev)
 }
 
 func (s StoreSnapshot) CooldownUntil(ctx context.Context, runbook, dedup string) (time.Time, error) {

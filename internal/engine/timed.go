@@ -3,6 +3,8 @@ package engine
 import (
 	"context"
 	"time"
+
+	"github.com/trailbook/trailbook/internal/cloudtrail"
 )
 
 // TimedSnapshot is a Snapshot that adds up the time spent in its calls,
@@ -23,9 +25,9 @@ func (t *TimedSnapshot) Watermark(ctx context.Context) (int64, error) {
 	return t.Snapshot.Watermark(ctx)
 }
 
-func (t *TimedSnapshot) TagsBefore(ctx context.Context, arn, eventID string) (map[string]string, bool, error) {
+func (t *TimedSnapshot) TagsBefore(ctx context.Context, arn string, ev *cloudtrail.Event) (map[string]string, bool, error) {
 	defer t.since(time.Now())
-	return t.Snapshot.TagsBefore(ctx, arn, eventID)
+	return t.Snapshot.TagsBefore(ctx, arn, ev)
 }
 
 func (t *TimedSnapshot) CooldownUntil(ctx context.Context, rb, dedup string) (time.Time, error) {

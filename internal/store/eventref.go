@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/trailbook/trailbook/internal/cloudtrail"
 	"github.com/trailbook/trailbook/internal/tags"
@@ -16,45 +17,53 @@ func EventKey(ev *cloudtrail.Event) string {
 	return fmt.Sprintf("%016x%016x", hi, lo)
 }
 
-// TagsBefore returns the tags arn had just before the changes the event
-// eventID made to it, replaying the stored changes that come before the
-// event's first one in the inventory's order; known is false when no
-// stored change precedes it (the tags then are not known). It reads
+// TagsBefore returns the tags arn had just before the changes ev made to
+// it, replaying the stored changes that come before ev's first one in the
+// inventory's order; known is false when no stored change precedes it
+// (the tags then are not known). ev's changes are found by its store key,
+// not its eventID alone: two events may share an eventID. When ev made no
+// stored change to arn, the changes before ev's eventTime count. It reads
 // tag_changes through q, which may be a Reader.
-func TagsBefore(ctx context.Context, q querier, arn, eventID string) (before map[string]string, known bool, err error) {
-	rows, err := q.QueryContext(ctx, `SELECT changed_at, seq, kind, CAST(to_json(set_tags) AS VARCHAR), CAST(to_json(removed) AS VARCHAR),
-		origin, coalesce(event_id, ''), coalesce(event_name, ''), coalesce(event_source, ''), coalesce(actor, '')
-		FROM tag_changes WHERE arn = ?`, arn)
+func TagsBefore(ctx context.Context, q querier, arn string, ev *cloudtrail.Event) (before map[string]string, known bool, err error) {
+	fail := func(err error) (map[string]string, bool, error) {
+		return nil, false, fmt.Errorf("tags of %s before event %s at %s: %w", arn, ev.EventID.V, ev.EventTime.Format(time.RFC3339), err)
+	}
+	rows, err := q.QueryContext(ctx, `SELECT `+tagRowColumns+` FROM tag_changes WHERE arn = ?`, arn)
 	if err != nil {
-		return nil, false, fmt.Errorf("tags of %s before %s: %w", arn, eventID, err)
+		return fail(err)
 	}
 	defer rows.Close()
-	var es []tags.Entry
+	var es []tagRow
 	for rows.Next() {
-		e := tags.Entry{Change: tags.Change{ARN: arn}}
-		var kind, set, removed string
-		if err := rows.Scan(&e.At, &e.Seq, &kind, &set, &removed, &e.By.Origin, &e.By.EventID, &e.By.EventName, &e.By.EventSource, &e.By.Actor); err != nil {
-			return nil, false, fmt.Errorf("tags of %s before %s: %w", arn, eventID, err)
+		r, err := scanTagRow(rows)
+		if err != nil {
+			return fail(err)
 		}
-		e.At = e.At.UTC()
-		e.Kind, _ = tags.ParseKind(kind)
-		if err := decodeTagLists(set, removed, &e); err != nil {
-			return nil, false, fmt.Errorf("tags of %s before %s: %w", arn, eventID, err)
-		}
-		es = append(es, e)
+		es = append(es, r)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, false, err
+		return fail(err)
 	}
-	slices.SortFunc(es, func(a, b tags.Entry) int { return tags.Less(&a, &b) })
-	i := slices.IndexFunc(es, func(e tags.Entry) bool { return e.By.EventID == eventID })
+	slices.SortFunc(es, func(a, b tagRow) int { return tags.Less(&a.Entry, &b.Entry) })
+	hi, lo := eventKey(ev)
+	i := slices.IndexFunc(es, func(r tagRow) bool { return r.hi == hi && r.lo == lo })
 	if i < 0 {
-		i = len(es)
+		// Where ev's changes would stand: after those of earlier times,
+		// and of its own time with a lower seq (seq is eventID/index).
+		at, seq := ev.EventTime.UTC(), ev.EventID.V+"/"
+		i = slices.IndexFunc(es, func(r tagRow) bool { return r.At.After(at) || r.At.Equal(at) && r.Seq >= seq })
+		if i < 0 {
+			i = len(es)
+		}
 	}
 	if i == 0 {
 		return nil, false, nil
 	}
-	_, vs := tags.Replay(es[:i])
+	entries := make([]tags.Entry, i)
+	for j := range entries {
+		entries[j] = es[j].Entry
+	}
+	_, vs := tags.Replay(entries)
 	if len(vs) == 0 {
 		return nil, false, nil
 	}

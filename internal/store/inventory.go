@@ -66,6 +66,27 @@ type tagRow struct {
 	hi, lo uint64
 }
 
+// tagRowColumns are the columns of tag_changes that scanTagRow reads.
+const tagRowColumns = `arn, changed_at, seq, kind, CAST(to_json(set_tags) AS VARCHAR), CAST(to_json(removed) AS VARCHAR),
+	origin, coalesce(event_id, ''), coalesce(event_name, ''), coalesce(event_source, ''), coalesce(actor, ''), key_hi, key_lo`
+
+// scanTagRow reads the row of tag_changes at rows, selected as
+// tagRowColumns.
+func scanTagRow(rows *sql.Rows) (tagRow, error) {
+	var r tagRow
+	var kind, set, removed string
+	if err := rows.Scan(&r.ARN, &r.At, &r.Seq, &kind, &set, &removed, &r.By.Origin, &r.By.EventID,
+		&r.By.EventName, &r.By.EventSource, &r.By.Actor, &r.hi, &r.lo); err != nil {
+		return r, err
+	}
+	r.At = r.At.UTC()
+	r.Kind, _ = tags.ParseKind(kind)
+	if err := decodeTagLists(set, removed, &r.Entry); err != nil {
+		return r, fmt.Errorf("%s: %w", r.ARN, err)
+	}
+	return r, nil
+}
+
 // newInventory is an empty inventory.
 func newInventory() *inventory {
 	return &inventory{
@@ -81,24 +102,15 @@ func newInventory() *inventory {
 // any, the latest event that names them in resources[].
 func loadInventory(ctx context.Context, q querier) (*inventory, error) {
 	inv := newInventory()
-	rows, err := q.QueryContext(ctx, `SELECT arn, changed_at, seq, kind, CAST(to_json(set_tags) AS VARCHAR), CAST(to_json(removed) AS VARCHAR),
-		origin, coalesce(event_id, ''), coalesce(event_name, ''), coalesce(event_source, ''), coalesce(actor, ''), key_hi, key_lo
-		FROM tag_changes`)
+	rows, err := q.QueryContext(ctx, `SELECT `+tagRowColumns+` FROM tag_changes`)
 	if err != nil {
 		return nil, fmt.Errorf("load tag changes: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var r tagRow
-		var kind, set, removed string
-		if err := rows.Scan(&r.ARN, &r.At, &r.Seq, &kind, &set, &removed, &r.By.Origin, &r.By.EventID,
-			&r.By.EventName, &r.By.EventSource, &r.By.Actor, &r.hi, &r.lo); err != nil {
+		r, err := scanTagRow(rows)
+		if err != nil {
 			return nil, fmt.Errorf("load tag changes: %w", err)
-		}
-		r.At = r.At.UTC()
-		r.Kind, _ = tags.ParseKind(kind)
-		if err := decodeTagLists(set, removed, &r.Entry); err != nil {
-			return nil, fmt.Errorf("load tag changes: %s: %w", r.ARN, err)
 		}
 		inv.entries[r.ARN] = append(inv.entries[r.ARN], r.Entry)
 		inv.keys[rowKey{r.hi, r.lo, r.ARN, r.Seq}] = struct{}{}
