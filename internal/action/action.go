@@ -64,6 +64,10 @@ type TagChange struct {
 	ARN    string            `json:"arn"`
 	Set    map[string]string `json:"set,omitempty"`
 	Remove []string          `json:"remove,omitempty"` // keys, sorted
+	// Region is where to call for a resource whose ARN names no region
+	// (an S3 bucket's): the awsRegion of the event the action answers.
+	// Empty: the executor's configured region. An ARN's own region wins.
+	Region string `json:"region,omitempty"`
 }
 
 // Quarantine isolates one resource, by its type: an EC2 instance gets
@@ -76,6 +80,8 @@ type Quarantine struct {
 	IsolationGroup string   `json:"isolation_group,omitempty"` // sg-..., for EC2 instances
 	BreakGlass     []string `json:"break_glass,omitempty"`     // principal ARNs, for S3 buckets
 	Tag            bool     `json:"tag"`                       // also tag it quarantine=true, with who and why
+	// Region is as TagChange's: where to call for an ARN without one.
+	Region string `json:"region,omitempty"`
 }
 
 // GateChange sets an opt-out gate's state until Until.

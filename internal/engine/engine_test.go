@@ -190,3 +190,76 @@ func TestCacheExpiresWithTheWatermark(t *testing.T) {
 		t.Fatalf("hits %d, misses %d; want 1 and 2", hits, misses)
 	}
 }
+
+// TestRevertsOfRegionlessARNsCarryTheEventsRegion checks that an action
+// on a resource whose ARN names no region (an S3 bucket) is planned for
+// the region of the event it answers, and one on a regional ARN for none
+// but its own.
+func TestRevertsOfRegionlessARNsCarryTheEventsRegion(t *testing.T) {
+	ctx := context.Background()
+	set := shipped(t)
+	const provisioner = `"userIdentity": {"type": "AssumedRole", "arn": "arn:aws:sts::111122223333:assumed-role/provisioner/ci", "accountId": "111122223333", "sessionContext": {"sessionIssuer": {"type": "Role", "arn": "arn:aws:iam::111122223333:role/provisioner", "userName": "provisioner"}}}`
+	const alice = `"userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::111122223333:user/alice", "accountId": "111122223333", "userName": "alice"}`
+	bucketTagging := func(id, at, who, env string) string {
+		return `{"eventVersion": "1.09", "eventTime": "` + at + `", "eventSource": "s3.amazonaws.com", "eventName": "PutBucketTagging", "awsRegion": "eu-west-3", "eventID": "` + id + `", "recipientAccountId": "111122223333", ` + who +
+			`, "requestParameters": {"bucketName": "ledger", "Tagging": {"TagSet": {"Tag": [{"Key": "Environment", "Value": "` + env + `"}]}}}}`
+	}
+	instanceTagging := func(id, at, who, env string) string {
+		return `{"eventVersion": "1.09", "eventTime": "` + at + `", "eventSource": "ec2.amazonaws.com", "eventName": "CreateTags", "awsRegion": "us-west-2", "eventID": "` + id + `", "recipientAccountId": "111122223333", ` + who +
+			`, "requestParameters": {"resourcesSet": {"items": [{"resourceId": "i-0abc"}]}, "tagSet": {"items": [{"key": "Environment", "value": "` + env + `"}]}}}`
+	}
+	var evs []cloudtrail.Event
+	for _, rec := range []string{
+		bucketTagging("b-1", "2024-05-01T10:00:00Z", provisioner, "Production"),
+		bucketTagging("b-2", "2024-05-01T12:00:00Z", alice, "Development"),
+		instanceTagging("i-1", "2024-05-01T10:00:00Z", provisioner, "Production"),
+		instanceTagging("i-2", "2024-05-01T12:00:00Z", alice, "Development"),
+	} {
+		res := cloudtrail.Decode([]byte(rec), cloudtrail.Options{})
+		if len(res.Events) != 1 {
+			t.Fatalf("%s: rejects %v", rec, res.Rejects)
+		}
+		evs = append(evs, res.Events[0])
+	}
+	path := filepath.Join(t.TempDir(), "s.duckdb")
+	if err := runbooktest.Store(ctx, path, evs); err != nil {
+		t.Fatal(err)
+	}
+	r, err := query.Open(ctx, path, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	eng, err := engine.New(set, engine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		event      int
+		arn        string
+		wantRegion string
+	}{
+		{1, "arn:aws:s3:::ledger", "eu-west-3"},
+		{3, "arn:aws:ec2:us-west-2:111122223333:instance/i-0abc", ""},
+	} {
+		p, err := eng.Evaluate(ctx, &evs[c.event], store.EventKey(&evs[c.event]), engine.StoreSnapshot{Conn: r}, time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC))
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, run := range p.Runs {
+			for _, a := range run.Actions {
+				if a.Tags == nil || a.Kind != "revert-tags" {
+					continue
+				}
+				found = true
+				if a.Tags.ARN != c.arn || a.Tags.Region != c.wantRegion || a.Tags.Set["Environment"] != "Production" {
+					t.Errorf("%s: revert %+v; want ARN %s, region %q, Environment=Production", run.Runbook, *a.Tags, c.arn, c.wantRegion)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("event %s: no revert-tags planned (plan %+v)", evs[c.event].EventID.V, p.Runs)
+		}
+	}
+}

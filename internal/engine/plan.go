@@ -97,6 +97,7 @@ func (e *Engine) plan(ctx context.Context, rb *runbook.Runbook, index int, a run
 			if tc == nil {
 				continue
 			}
+			tc.Region = regionFor(c.ARN, ev)
 			x := perARN(c.ARN)
 			x.Tags = tc
 			x.Reason = fmt.Sprintf("undo %s by %s on %s", ev.EventName, ev.UserIdentity.ARN.V, c.ARN)
@@ -127,7 +128,7 @@ func (e *Engine) plan(ctx context.Context, rb *runbook.Runbook, index int, a run
 		var out []action.Action
 		for _, arn := range arns {
 			x := perARN(arn)
-			x.Tags = &action.TagChange{ARN: arn, Set: set, Remove: slices.Sorted(slices.Values(s.Remove))}
+			x.Tags = &action.TagChange{ARN: arn, Set: set, Remove: slices.Sorted(slices.Values(s.Remove)), Region: regionFor(arn, ev)}
 			x.Reason = "tag " + arn
 			out = append(out, x)
 		}
@@ -142,7 +143,7 @@ func (e *Engine) plan(ctx context.Context, rb *runbook.Runbook, index int, a run
 		var out []action.Action
 		for _, arn := range arns {
 			x := perARN(arn)
-			x.Quarantine = &action.Quarantine{ARN: arn, IsolationGroup: s.IsolationGroup, BreakGlass: slices.Clone(s.BreakGlass), Tag: s.Tag}
+			x.Quarantine = &action.Quarantine{ARN: arn, IsolationGroup: s.IsolationGroup, BreakGlass: slices.Clone(s.BreakGlass), Tag: s.Tag, Region: regionFor(arn, ev)}
 			x.Reason = fmt.Sprintf("%s: %s by %s", rb.Name, ev.EventName, ev.UserIdentity.ARN.V)
 			out = append(out, x)
 		}
@@ -163,6 +164,18 @@ func (e *Engine) plan(ctx context.Context, rb *runbook.Runbook, index int, a run
 		return []action.Action{base}, nil
 	}
 	return nil, fmt.Errorf("unknown action kind %q", a.Kind)
+}
+
+// regionFor is the region an action on arn is to be made in when arn
+// names none (S3 buckets: arn:aws:s3:::NAME): ev's awsRegion, where the
+// call that triggered it was served. Empty when arn has a region of its
+// own, or is no ARN.
+func regionFor(arn string, ev *cloudtrail.Event) string {
+	parts := strings.SplitN(arn, ":", 5)
+	if len(parts) < 5 || parts[0] != "arn" || parts[3] != "" {
+		return ""
+	}
+	return ev.AWSRegion.V
 }
 
 // revert is the tag change that undoes c, given the tags before it,

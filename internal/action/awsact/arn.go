@@ -31,6 +31,9 @@ type resource struct {
 	// id is the EC2 resource ID, the IAM name without its path, or the
 	// bucket name.
 	id string
+	// regionHint is the action's region for an ARN without one (an S3
+	// bucket's), from the event it answers; may be empty.
+	regionHint string
 }
 
 // parseARN resolves an ARN (arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE)

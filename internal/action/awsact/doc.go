@@ -31,10 +31,11 @@
 //     user/PATH/NAME): iam:TagRole and iam:UntagRole, or iam:TagUser and
 //     iam:UntagUser, on NAME (the path is dropped).
 //   - Anything else: tag:TagResources and tag:UntagResources (Resource
-//     Groups Tagging API) on the ARN, in the ARN's region, or the configured
-//     region for ARNs without one (S3 buckets). A resource AWS lists in
-//     FailedResourcesMap fails the action with its ARN, error code and
-//     message.
+//     Groups Tagging API) on the ARN, in the ARN's region; for ARNs without
+//     one (S3 buckets), in the action's Region (the awsRegion of the event
+//     the runbook answered), or else the configured region. A resource
+//     AWS lists in FailedResourcesMap fails the action with its ARN, error
+//     code and message.
 //
 // # Quarantine
 //
@@ -66,7 +67,7 @@
 //     the bucket policy it replaced, or null. List the principal Trailbook
 //     runs as in BreakGlass, or the quarantine denies Trailbook's own
 //     release too (the account root can always delete a bucket policy).
-//     S3 requests go to the configured region.
+//     S3 requests go to the action's Region, or else the configured one.
 //
 // With Quarantine.Tag, the resource is then tagged as above with
 // quarantine=true, quarantined-by=trailbook and quarantine-reason=REASON,

@@ -42,7 +42,8 @@ var _ action.Executor = (*Executor)(nil)
 // New returns an Executor that makes its requests with cfg, normally from
 // LoadConfig. Every request carries the Trailbook user agent, whether or
 // not cfg came from LoadConfig. Requests go to the region of the ARN they
-// act on; cfg's region is used for IAM, S3 and ARNs without one.
+// act on; for ARNs without one (S3 buckets), to the action's Region, the
+// region of the event it answers, or else cfg's. IAM is global.
 func New(cfg aws.Config, opts Options) *Executor {
 	e := &Executor{cfg: cfg, policyName: opts.PolicyName}
 	if e.policyName == "" {
@@ -115,6 +116,7 @@ func (e *Executor) plan(a action.Action) (plan, error) {
 		if err != nil {
 			return plan{}, err
 		}
+		r.regionHint = a.Tags.Region
 		return e.tagPlan(r, a.Tags.Set, a.Tags.Remove)
 	case action.KindQuarantine:
 		if a.Quarantine == nil {
@@ -169,13 +171,15 @@ func describe(steps []step) string {
 	return strings.Join(d, "; then ")
 }
 
-// region is the region of requests about r: its ARN's, or the config's
-// for ARNs without one.
+// region is the region of requests about r: its ARN's, or for ARNs
+// without one the action's hint, or the config's.
 func (e *Executor) region(r resource) (string, error) {
-	if r.arn.Region != "" {
+	switch {
+	case r.arn.Region != "":
 		return r.arn.Region, nil
-	}
-	if e.cfg.Region == "" {
+	case r.regionHint != "":
+		return r.regionHint, nil
+	case e.cfg.Region == "":
 		return "", fmt.Errorf("arn %s has no region and none is configured", r.raw)
 	}
 	return e.cfg.Region, nil
@@ -197,8 +201,9 @@ func (e *Executor) iam() *iam.Client {
 	})
 }
 
-func (e *Executor) s3() *s3.Client {
+func (e *Executor) s3(region string) *s3.Client {
 	return s3.NewFromConfig(e.cfg, func(o *s3.Options) {
+		o.Region = region
 		o.UsePathStyle = o.UsePathStyle || e.cfg.BaseEndpoint != nil
 		o.APIOptions = append(slices.Clip(o.APIOptions), addUserAgent)
 	})

@@ -185,6 +185,23 @@ func TestTags(t *testing.T) {
 		wantTags:   map[string]string{"data": "public"},
 		wantStatus: action.StatusApplied,
 	}, {
+		name:       "s3 bucket in the region of the event the action answers",
+		seed:       func(s *awslocal.Server) { s.PutBucket(awslocal.Bucket{Name: "logs"}) },
+		change:     action.TagChange{ARN: bucket, Set: map[string]string{"data": "public"}, Region: "ap-southeast-2"},
+		wantOps:    []string{"tagging:TagResources"},
+		wantRegion: "ap-southeast-2",
+		wantParams: []map[string]string{{"ResourceARNList.1": bucket, "Tags.data": "public"}},
+		wantTags:   map[string]string{"data": "public"},
+		wantStatus: action.StatusApplied,
+	}, {
+		name:       "an arn's own region wins over the action's",
+		seed:       func(s *awslocal.Server) { s.PutResource(function, nil) },
+		change:     action.TagChange{ARN: function, Set: map[string]string{"stage": "prod"}, Region: "ap-southeast-2"},
+		wantOps:    []string{"tagging:TagResources"},
+		wantRegion: "us-west-2",
+		wantTags:   map[string]string{"stage": "prod"},
+		wantStatus: action.StatusApplied,
+	}, {
 		name:       "tagging api failure names the arn and the code",
 		seed:       func(s *awslocal.Server) { s.FailUnknownARNs(true) },
 		change:     action.TagChange{ARN: function, Set: map[string]string{"stage": "prod"}, Remove: []string{"x"}},

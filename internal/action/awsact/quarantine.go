@@ -87,6 +87,7 @@ func (e *Executor) quarantinePlan(q action.Quarantine, reason string) (plan, err
 	if err != nil {
 		return plan{}, err
 	}
+	r.regionHint = q.Region
 	var p plan
 	switch {
 	case r.route == routeEC2 && r.typ == "instance":
@@ -94,7 +95,7 @@ func (e *Executor) quarantinePlan(q action.Quarantine, reason string) (plan, err
 	case r.route == routeRole || r.route == routeUser:
 		p = e.quarantinePrincipal(r)
 	case r.route == routeBucket:
-		p = e.quarantineBucket(r, q.BreakGlass)
+		p, err = e.quarantineBucket(r, q.BreakGlass)
 	default:
 		return plan{}, fmt.Errorf("cannot quarantine %s: only ec2 instances, iam roles and users, and s3 buckets can be", q.ARN)
 	}
@@ -264,17 +265,21 @@ func bucketPolicy(r resource, breakGlass []string) string {
 	}{"2012-10-17", []statement{st}}))
 }
 
-func (e *Executor) quarantineBucket(r resource, breakGlass []string) plan {
+func (e *Executor) quarantineBucket(r resource, breakGlass []string) (plan, error) {
+	region, err := e.region(r)
+	if err != nil {
+		return plan{}, err
+	}
 	var undo *bucketUndo
 	var previous json.RawMessage
 	doc := bucketPolicy(r, breakGlass)
 	bucket := aws.String(r.id)
-	on := "bucket " + r.id
+	on := "bucket " + r.id + " in " + region
 	return plan{
 		steps: []step{{
 			desc: "s3:GetBucketPolicy on " + on,
 			run: func(ctx context.Context) (string, error) {
-				out, err := e.s3().GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: bucket})
+				out, err := e.s3(region).GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: bucket})
 				if isCode(err, "NoSuchBucketPolicy") {
 					previous = json.RawMessage("null")
 					return "none existed", nil
@@ -291,7 +296,7 @@ func (e *Executor) quarantineBucket(r resource, breakGlass []string) plan {
 		}, {
 			desc: "s3:PutBucketPolicy on " + on + " with " + doc,
 			run: func(ctx context.Context) (string, error) {
-				_, err := e.s3().PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: bucket, Policy: aws.String(doc)})
+				_, err := e.s3(region).PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: bucket, Policy: aws.String(doc)})
 				if err != nil {
 					return "", err
 				}
@@ -305,7 +310,7 @@ func (e *Executor) quarantineBucket(r resource, breakGlass []string) plan {
 			}
 			return mustJSON(undo)
 		},
-	}
+	}, nil
 }
 
 // Release undoes a quarantine of q.ARN: it restores what undo, the
@@ -331,6 +336,7 @@ func (e *Executor) releaseSteps(q action.Quarantine, undo json.RawMessage) ([]st
 	if err != nil {
 		return nil, err
 	}
+	r.regionHint = q.Region
 	if len(undo) == 0 {
 		return nil, errors.New("no undo given")
 	}
@@ -441,24 +447,29 @@ func (e *Executor) restorePrincipal(r resource, u principalUndo) (step, error) {
 }
 
 func (e *Executor) restoreBucket(r resource, u bucketUndo) (step, error) {
+	region, err := e.region(r)
+	if err != nil {
+		return step{}, err
+	}
 	bucket := aws.String(r.id)
 	doc, present, err := undoDocument(u.Policy)
 	if err != nil {
 		return step{}, err
 	}
+	on := "bucket " + r.id + " in " + region
 	if !present {
 		return step{
-			desc: "s3:DeleteBucketPolicy on bucket " + r.id,
+			desc: "s3:DeleteBucketPolicy on " + on,
 			run: func(ctx context.Context) (string, error) {
-				_, err := e.s3().DeleteBucketPolicy(ctx, &s3.DeleteBucketPolicyInput{Bucket: bucket})
+				_, err := e.s3(region).DeleteBucketPolicy(ctx, &s3.DeleteBucketPolicyInput{Bucket: bucket})
 				return "", err
 			},
 		}, nil
 	}
 	return step{
-		desc: "s3:PutBucketPolicy on bucket " + r.id + " with the previous document",
+		desc: "s3:PutBucketPolicy on " + on + " with the previous document",
 		run: func(ctx context.Context) (string, error) {
-			_, err := e.s3().PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: bucket, Policy: aws.String(doc)})
+			_, err := e.s3(region).PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: bucket, Policy: aws.String(doc)})
 			return "", err
 		},
 	}, nil

@@ -40,6 +40,9 @@ type quarantineCase struct {
 	wantOps     []string
 	wantUndo    string // JSON
 	releaseOps  []string
+	// region, when set, is the region of every request of the quarantine
+	// and the release.
+	region string
 }
 
 func instanceState(region, id string) func(*awslocal.Server) any {
@@ -141,16 +144,18 @@ func TestQuarantineAndRelease(t *testing.T) {
 		wantOps:     []string{"s3:GetBucketPolicy", "s3:PutBucketPolicy"},
 		wantUndo:    `{"policy":null}`,
 		releaseOps:  []string{"s3:DeleteBucketPolicy"},
+		region:      "us-east-1", // the configured one
 	}, {
-		name:  "s3 bucket with a previous policy, tagged",
+		name:  "s3 bucket with a previous policy, tagged, in the region of the event",
 		seed:  func(s *awslocal.Server) { s.PutBucket(awslocal.Bucket{Name: "logs", Policy: bucketPolicy}) },
-		q:     action.Quarantine{ARN: "arn:aws:s3:::logs", BreakGlass: breakGlass, Tag: true},
+		q:     action.Quarantine{ARN: "arn:aws:s3:::logs", BreakGlass: breakGlass, Tag: true, Region: "eu-central-1"},
 		state: bucketState("logs"),
 		quarantined: awslocal.Bucket{Name: "logs", Policy: quarantinePolicy,
 			Tags: quarantineTags},
 		wantOps:    []string{"s3:GetBucketPolicy", "s3:PutBucketPolicy", "tagging:TagResources"},
 		wantUndo:   `{"policy":` + bucketPolicy + `}`,
 		releaseOps: []string{"s3:PutBucketPolicy", "tagging:UntagResources"},
+		region:     "eu-central-1",
 	}}
 
 	for _, c := range cases {
@@ -172,6 +177,7 @@ func TestQuarantineAndRelease(t *testing.T) {
 				t.Errorf("quarantined state\n%+v\nwant\n%+v", got, c.quarantined)
 			}
 			checkDetail(t, out.Detail, "called ", c.wantOps)
+			checkRegion(t, e.srv, c.region)
 
 			e.srv.ResetRequests()
 			if err := e.exec.Release(context.Background(), c.q, out.Undo); err != nil {
@@ -180,11 +186,23 @@ func TestQuarantineAndRelease(t *testing.T) {
 			if got := ops(e.srv); !slices.Equal(got, c.releaseOps) {
 				t.Fatalf("release requests %v, want %v", got, c.releaseOps)
 			}
+			checkRegion(t, e.srv, c.region)
 			after := c.state(e.srv)
 			if !reflect.DeepEqual(after, before) {
 				t.Errorf("released state\n%+v\nwant the state before\n%+v", after, before)
 			}
 		})
+	}
+}
+
+// checkRegion checks that every request srv got was made in region,
+// unless region is empty.
+func checkRegion(t *testing.T, srv *awslocal.Server, region string) {
+	t.Helper()
+	for _, r := range srv.Requests() {
+		if region != "" && r.Region != region {
+			t.Errorf("%s in region %q, want %q", r.Operation, r.Region, region)
+		}
 	}
 }
 
