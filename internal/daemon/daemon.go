@@ -81,6 +81,11 @@ type Options struct {
 	// beyond it senders wait, a Push at most PushWait (default 2s).
 	Queue    int
 	PushWait time.Duration
+	// MaxPushInflated is the most bytes a gzip'd Push body inflates to
+	// (default 256 MiB, a CloudTrail log file of 8 MiB compressed and
+	// more): past it the rest of the body is rejected, so a small hostile
+	// body cannot take the memory that ingest's 1 GiB allows a file.
+	MaxPushInflated int
 	// RecordInterval is the least time between two records of the
 	// actions' journal in the store (default 100ms; negative: none).
 	RecordInterval time.Duration
@@ -235,6 +240,9 @@ func Open(ctx context.Context, opts Options) (*Daemon, error) {
 	}
 	if opts.PushWait == 0 {
 		opts.PushWait = 2 * time.Second
+	}
+	if opts.MaxPushInflated <= 0 {
+		opts.MaxPushInflated = 256 << 20
 	}
 	if opts.CacheTTL == 0 {
 		opts.CacheTTL = time.Minute
@@ -417,7 +425,8 @@ type Pushed struct {
 // same body pushed twice stores nothing twice.
 func (d *Daemon) Push(ctx context.Context, source string, body []byte) (Pushed, error) {
 	sum := sha256.Sum256(body)
-	f, _ := ingest.File(fmt.Sprintf("%s:%x", source, sum[:8]), body, false, ingest.Options{})
+	f, _ := ingest.File(fmt.Sprintf("%s:%x", source, sum[:8]), body, false,
+		ingest.Options{Decode: cloudtrail.Options{MaxInflatedBytes: d.opts.MaxPushInflated}})
 	f.NoLedger = true
 	rejects := f.Rejects
 	wait, cancel := context.WithTimeoutCause(ctx, d.opts.PushWait, Busy{})

@@ -2,6 +2,7 @@ package daemon_test
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -65,6 +66,8 @@ type env struct {
 	db     string
 	stdout *syncBuffer
 	clock  atomic.Int64 // the daemons' now, in Unix nanoseconds
+	// options, when set, adjusts the daemon's options before start.
+	options func(*daemon.Options)
 }
 
 func newEnv(t *testing.T) *env {
@@ -85,10 +88,14 @@ func newEnv(t *testing.T) *env {
 func (e *env) start(folders ...daemon.Folder) (*daemon.Daemon, func()) {
 	e.t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	d, err := daemon.Open(ctx, daemon.Options{DB: e.db, RunbookDir: filepath.Join(e.dir, "runbooks"), Alerts: true,
+	opts := daemon.Options{DB: e.db, RunbookDir: filepath.Join(e.dir, "runbooks"), Alerts: true,
 		Stdout: e.stdout, Folders: folders, BatchWait: 10 * time.Millisecond, ReloadPoll: 20 * time.Millisecond,
 		Now:    func() time.Time { return time.Unix(0, e.clock.Load()).UTC() },
-		Logger: slog.New(slog.NewTextHandler(e.t.Output(), nil))})
+		Logger: slog.New(slog.NewTextHandler(e.t.Output(), nil))}
+	if e.options != nil {
+		e.options(&opts)
+	}
+	d, err := daemon.Open(ctx, opts)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -355,6 +362,42 @@ func TestPushRejectsAndBusy(t *testing.T) {
 	time.Sleep(100 * time.Millisecond)
 	if _, err := d.Push(ctx, "http", []byte(record("q-2", "DescribeTrails"))); !errors.As(err, new(daemon.Busy)) {
 		t.Fatalf("a full queue answered %v, want Busy", err)
+	}
+}
+
+// TestPushGzip pushes CloudTrail log files gzip'd, as a forwarder sends
+// them: one is stored whole; one that inflates past MaxPushInflated keeps
+// the records before the limit and rejects the rest, naming the limit.
+func TestPushGzip(t *testing.T) {
+	e := newEnv(t)
+	e.options = func(o *daemon.Options) { o.MaxPushInflated = 64 << 10 }
+	d, stop := e.start()
+	defer stop()
+	gz := func(s string) []byte {
+		var b bytes.Buffer
+		zw := gzip.NewWriter(&b)
+		zw.Write([]byte(s))
+		zw.Close()
+		return b.Bytes()
+	}
+	ctx := context.Background()
+	p, err := d.Push(ctx, "http", gz(`{"Records": [`+record("gz-1", "DescribeTrails")+`, `+record("gz-2", "GetTrailStatus")+`]}`))
+	if err != nil || p.Counts.Records != 2 || p.Counts.Stored != 2 || len(p.Rejects) != 0 {
+		t.Fatalf("gzip'd log file: %+v %v", p, err)
+	}
+
+	// 200 KB of blanks between the records inflate from a few hundred
+	// bytes of gzip: the limit, not the body size, stops them.
+	bomb := gz(`{"Records": [` + record("gz-3", "DescribeTrails") + `,` + strings.Repeat(" ", 200<<10) + record("gz-4", "DescribeTrails") + `]}`)
+	if len(bomb) > 4<<10 {
+		t.Fatalf("the body is %d bytes; want a small one", len(bomb))
+	}
+	p, err = d.Push(ctx, "http", bomb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Counts.Stored != 1 || p.Counts.Rejected != 1 || len(p.Rejects) != 1 || !strings.Contains(p.Rejects[0].Reason, "65536-byte limit") {
+		t.Fatalf("a body inflating past the limit: %+v, want gz-3 stored and the rest rejected at the limit", p)
 	}
 }
 
