@@ -41,9 +41,10 @@ type S3Config struct {
 	// together.
 	Workers int
 	// Taken, when set, lists the sources the store has taken that start
-	// with a prefix. A sweep asks it once, for s3://BUCKET/PREFIX, rather
-	// than the checkpoint key by key (a point query of ingested_files
-	// costs milliseconds on a large store).
+	// with a prefix. A sweep asks it once per stream, for
+	// s3://BUCKET/STREAM/ (and once for a folder outside an AWSLogs
+	// tree), rather than the checkpoint key by key (a point query of
+	// ingested_files costs milliseconds on a large store).
 	Taken func(ctx context.Context, prefix string) ([]string, error)
 	// Client, when set, is used instead of one built from Region and
 	// Endpoint.
@@ -88,8 +89,11 @@ const maxObject = maxFolderFile
 // replica), a sweep finds: every Sweep, and at the first poll after a
 // start, every stream is listed whole. Keys already taken are kept in
 // memory, so a poll asks the store (checkpoint) only about keys it has
-// not seen; a sweep first reads what the store holds under the prefix
-// at once when Taken is set.
+// not seen; a sweep first reads what the store holds under each stream
+// at once when Taken is set. Of a stream, only the keys a poll lists
+// from its recent days are kept after its listing: memory follows the
+// number of streams, not the bucket's history (an organisation trail
+// adds some 290 files a day to each account and region).
 //
 // Run fetches and delivers up to Workers objects at once, logs and
 // skips an object it cannot fetch (it is tried again at the next poll
@@ -111,15 +115,18 @@ func NewS3Source(cfg S3Config, checkpoint Checkpoint) Source {
 	if checkpoint == nil {
 		checkpoint = func(context.Context, string) (bool, error) { return false, nil }
 	}
-	return &s3Source{cfg: cfg, checkpoint: checkpoint, taken: map[string]bool{}, newest: map[string]string{}}
+	return &s3Source{cfg: cfg, checkpoint: checkpoint, taken: map[string]map[string]bool{}, newest: map[string]string{}}
 }
 
 type s3Source struct {
 	cfg        S3Config
 	checkpoint Checkpoint
 
-	mu    sync.Mutex
-	taken map[string]bool // keys stored, by this run or before it
+	mu sync.Mutex
+	// taken is the keys known stored, by this run or before it, by
+	// stream root ("" for keys outside a stream): a cache of checkpoint,
+	// which stays the truth.
+	taken map[string]map[string]bool
 	// newest is each stream's greatest dated key listed so far, by
 	// stream root; only Run's goroutine uses it.
 	newest map[string]string
@@ -172,39 +179,25 @@ type pollStats struct {
 // It returns the first error of the store or of a listing.
 func (s *s3Source) poll(ctx context.Context, client *s3.Client, deliver Deliver, sweep bool) (*pollStats, error) {
 	st := &pollStats{}
-	if sweep && s.cfg.Taken != nil {
-		bucket := objectSource(s.cfg.Bucket, "")
-		sources, err := s.cfg.Taken(ctx, bucket+s.cfg.Prefix)
-		if err != nil {
-			return st, fmt.Errorf("taken: %w", err)
-		}
-		s.mu.Lock()
-		for _, src := range sources {
-			if key, ok := strings.CutPrefix(src, bucket); ok {
-				s.taken[key] = true
-			}
-		}
-		s.mu.Unlock()
-	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	keys := make(chan string)
+	keys := make(chan listedKey)
 	var wg sync.WaitGroup
 	for range s.cfg.Workers {
 		wg.Go(func() {
-			for key := range keys {
+			for k := range keys {
 				if ctx.Err() != nil {
 					continue // drain
 				}
-				if err := s.take(ctx, client, deliver, key, st); err != nil {
+				if err := s.take(ctx, client, deliver, k, st); err != nil {
 					cancel(err)
 				}
 			}
 		})
 	}
-	l := &lister{s: s, client: client, sweep: sweep, stats: st, offer: func(key string) bool {
+	l := &lister{s: s, client: client, sweep: sweep, stats: st, offer: func(k listedKey) bool {
 		select {
-		case keys <- key:
+		case keys <- k:
 			return true
 		case <-ctx.Done():
 			return false
@@ -219,8 +212,13 @@ func (s *s3Source) poll(ctx context.Context, client *s3.Client, deliver Deliver,
 	return st, err
 }
 
+// listedKey is a key a listing offers, with the root of its stream ("" if
+// none).
+type listedKey struct{ root, key string }
+
 // take delivers one listed key unless the store has it already.
-func (s *s3Source) take(ctx context.Context, client *s3.Client, deliver Deliver, key string, st *pollStats) error {
+func (s *s3Source) take(ctx context.Context, client *s3.Client, deliver Deliver, k listedKey, st *pollStats) error {
+	key := k.key
 	source := objectSource(s.cfg.Bucket, key)
 	done, err := s.checkpoint(ctx, source)
 	if err != nil {
@@ -241,16 +239,68 @@ func (s *s3Source) take(ctx context.Context, client *s3.Client, deliver Deliver,
 		}
 		st.delivered.Add(1)
 	}
-	s.mu.Lock()
-	s.taken[key] = true
-	s.mu.Unlock()
+	s.noteTaken(k.root, key)
 	return nil
 }
 
-func (s *s3Source) isTaken(key string) bool {
+// noteTaken adds key, of the stream at root, to the keys known stored.
+func (s *s3Source) noteTaken(root, key string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.taken[key]
+	m := s.taken[root]
+	if m == nil {
+		m = map[string]bool{}
+		s.taken[root] = m
+	}
+	m[key] = true
+}
+
+func (s *s3Source) isTaken(root, key string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.taken[root][key]
+}
+
+// forget drops the keys of the stream at root that sort before from:
+// polls list the stream from there on, and a sweep reads the rest from
+// the store again. A key dropped while a worker takes it is added back;
+// either way checkpoint decides.
+func (s *s3Source) forget(root, from string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for key := range s.taken[root] {
+		if key < from {
+			delete(s.taken[root], key)
+		}
+	}
+}
+
+// preload adds what the store has taken under prefix, in the stream at
+// root ("" outside streams), to the keys known stored.
+func (l *lister) preload(ctx context.Context, root, prefix string) {
+	if !l.sweep || l.s.cfg.Taken == nil {
+		return
+	}
+	bucket := objectSource(l.s.cfg.Bucket, "")
+	sources, err := l.s.cfg.Taken(ctx, bucket+prefix)
+	if err != nil {
+		if ctx.Err() == nil {
+			l.failed = append(l.failed, fmt.Errorf("taken under %s: %w", prefix, err))
+		}
+		return
+	}
+	for _, src := range sources {
+		key, ok := strings.CutPrefix(src, bucket)
+		if !ok {
+			continue
+		}
+		// Outside streams, only keys outside them: a stream's keys are
+		// read with the stream, and forgotten after it.
+		if at, _ := locate(key[:strings.LastIndex(key, "/")+1]); root == "" && at != outside {
+			continue
+		}
+		l.s.noteTaken(root, key)
+	}
 }
 
 // lister is one poll's listing: it walks the prefix and offers each key
@@ -260,8 +310,8 @@ type lister struct {
 	client *s3.Client
 	sweep  bool
 	stats  *pollStats
-	offer  func(key string) bool // false: the poll is over
-	failed []error               // listings that failed; the walk goes on
+	offer  func(k listedKey) bool // false: the poll is over
+	failed []error                // listings that failed; the walk goes on
 }
 
 // run walks the prefix, and returns the listings' errors or, when the
@@ -273,7 +323,7 @@ func (l *lister) run(ctx context.Context) error {
 	case inStream:
 		l.stream(ctx, root, prefix)
 	default:
-		l.walk(ctx, prefix)
+		l.walk(ctx, prefix, false)
 	}
 	if err := ctx.Err(); err != nil {
 		return err
@@ -282,9 +332,14 @@ func (l *lister) run(ctx context.Context) error {
 }
 
 // walk lists folder one level down, offers the objects in it and goes
-// on into its subfolders as locate places them.
-func (l *lister) walk(ctx context.Context, folder string) {
-	subs := l.list(ctx, &s3.ListObjectsV2Input{Prefix: aws.String(folder), Delimiter: aws.String("/")}, nil)
+// on into its subfolders as locate places them. loaded says a sweep read
+// what the store took under an ancestor already.
+func (l *lister) walk(ctx context.Context, folder string, loaded bool) {
+	if at, _ := locate(folder[:strings.LastIndex(folder, "/")+1]); at == outside && !loaded {
+		l.preload(ctx, "", folder)
+		loaded = true
+	}
+	subs := l.list(ctx, &s3.ListObjectsV2Input{Prefix: aws.String(folder), Delimiter: aws.String("/")}, "", nil)
 	for _, sub := range subs { // those found before a failure too
 		if ctx.Err() != nil {
 			return
@@ -294,14 +349,16 @@ func (l *lister) walk(ctx context.Context, folder string) {
 		case inStream:
 			l.stream(ctx, root, sub)
 		default:
-			l.walk(ctx, sub)
+			l.walk(ctx, sub, loaded)
 		}
 	}
 }
 
 // stream lists prefix, the stream root or a folder under it, whole in a
-// sweep, else from the day startAfter says.
+// sweep, else from the day startAfter says, then forgets the stream's
+// keys that sort before where the next poll will list from.
 func (l *lister) stream(ctx context.Context, root, prefix string) {
+	l.preload(ctx, root, prefix)
 	in := &s3.ListObjectsV2Input{Prefix: aws.String(prefix)}
 	newest := l.s.newest[root]
 	if after := startAfter(root, newest); !l.sweep && after > prefix {
@@ -309,7 +366,7 @@ func (l *lister) stream(ctx context.Context, root, prefix string) {
 	}
 	// A key dated more than a day ahead is not let move the listing on.
 	horizon := time.Now().UTC().Add(24 * time.Hour)
-	l.list(ctx, in, func(key string) {
+	l.list(ctx, in, root, func(key string) {
 		if key > newest {
 			if day, ok := keyDay(key[len(root):]); ok && !day.After(horizon) {
 				newest = key
@@ -319,13 +376,17 @@ func (l *lister) stream(ctx context.Context, root, prefix string) {
 	// Cut short, the listing moved newest only as far as it got, and the
 	// next one starts no later than newest's day.
 	l.s.newest[root] = newest
+	if from := startAfter(root, newest); from != "" {
+		l.s.forget(root, from)
+	}
 }
 
 // list runs a listing to its end and offers every key that is a file to
-// take and not taken yet; seen, when set, sees every key listed. It
-// returns the listing's common prefixes, each once, those found before
-// it failed (its error kept in failed) or the poll ended included.
-func (l *lister) list(ctx context.Context, in *s3.ListObjectsV2Input, seen func(key string)) []string {
+// take and not taken yet, as of the stream at root ("" for none); seen,
+// when set, sees every key listed. It returns the listing's common
+// prefixes, each once, those found before it failed (its error kept in
+// failed) or the poll ended included.
+func (l *lister) list(ctx context.Context, in *s3.ListObjectsV2Input, root string, seen func(key string)) []string {
 	in.Bucket = aws.String(l.s.cfg.Bucket)
 	if l.s.cfg.pageSize > 0 {
 		in.MaxKeys = aws.Int32(l.s.cfg.pageSize)
@@ -353,11 +414,11 @@ func (l *lister) list(ctx context.Context, in *s3.ListObjectsV2Input, seen func(
 			if seen != nil {
 				seen(key)
 			}
-			if !takeKey(key) || l.s.isTaken(key) {
+			if !takeKey(key) || l.s.isTaken(root, key) {
 				continue
 			}
 			l.stats.listed.Add(1)
-			if !l.offer(key) {
+			if !l.offer(listedKey{root, key}) {
 				return subs
 			}
 		}

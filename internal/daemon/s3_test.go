@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"fmt"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -334,5 +335,66 @@ func TestS3Source(t *testing.T) {
 	}
 	if n := e.count(`SELECT count(DISTINCT source) FROM ingested_files WHERE source LIKE 's3://trail/%'`); n != len(keys) {
 		t.Errorf("%d objects taken, want %d", n, len(keys))
+	}
+}
+
+// TestS3SourceForgetsOldKeys: after a stream is listed, the source keeps
+// in memory only the keys the next poll lists (its recent days), not the
+// stream's whole history, yet sweeps still find a file written into an
+// old day and fetch nothing twice, asking the store about no old key
+// one by one.
+func TestS3SourceForgetsOldKeys(t *testing.T) {
+	isolateAWS(t)
+	e := newEnv(t)
+	const bucket = "trail"
+	s3f := newFakeS3(t, bucket)
+	const root = "AWSLogs/111122223333/CloudTrail/us-east-1/"
+	key := func(day int, unique string) string {
+		return fmt.Sprintf("%s2024/04/%02d/111122223333_CloudTrail_us-east-1_202404%02dT0005Z_%s.json.gz", root, day, day, unique)
+	}
+	var keys []string
+	for day := 1; day <= 30; day++ {
+		k := key(day, fmt.Sprintf("DAY%02d", day))
+		s3f.put(bucket, k, gz(t, records(fmt.Sprintf("day-%02d", day))))
+		keys = append(keys, k)
+	}
+	s3f.put(bucket, "manual/extra.json", []byte(records("manual-1")))
+	keys = append(keys, "manual/extra.json")
+	want := len(keys)
+
+	var src daemon.Source
+	var l *ledger
+	d, stop := e.startSources(func(made *ledger) []daemon.Source {
+		l = made
+		src = daemon.NewS3Source(daemon.S3Config{Name: "trail", Bucket: bucket, Region: "us-east-1", Endpoint: s3f.srv.URL,
+			Poll: 20 * time.Millisecond, Sweep: 100 * time.Millisecond, Taken: l.Taken,
+			Logger: slog.New(slog.NewTextHandler(t.Output(), nil))}, l.Ingested)
+		return []daemon.Source{src}
+	})
+	defer stop()
+	events := `SELECT count(*) FROM events`
+	until(t, "the bucket", func() bool { return live(t, d, events) == want })
+	// Some polls and a sweep or two later.
+	time.Sleep(300 * time.Millisecond)
+	// The files of the last two days (a poll lists from an hour before
+	// the newest file's delivery time, which crosses midnight here), and
+	// the file outside the AWSLogs tree, which every poll lists.
+	if n := daemon.CachedKeys(src); n > 3 {
+		t.Errorf("%d keys held in memory after the stream was listed, want at most 3 of %d", n, len(keys))
+	}
+	asked := l.asked.Load()
+	back := key(3, "BACKFILL")
+	s3f.put(bucket, back, gz(t, records("back-1")))
+	keys = append(keys, back)
+	want++
+	until(t, "the file written into an old day", func() bool { return live(t, d, events) == want })
+	time.Sleep(250 * time.Millisecond)
+	if n := l.asked.Load() - asked; n != 1 {
+		t.Errorf("the store was asked %d times about single keys after the first listing, want 1 (the new one)", n)
+	}
+	for _, k := range keys {
+		if n := s3f.gets(bucket, k); n != 1 {
+			t.Errorf("%s fetched %d times", k, n)
+		}
 	}
 }
