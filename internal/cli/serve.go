@@ -119,7 +119,7 @@ func runServe(ctx context.Context, p serveParams, env Env) error {
 	for _, s := range cfg.Sources.S3 {
 		sources = append(sources, daemon.NewS3Source(daemon.S3Config{Name: s.Name, Bucket: s.Bucket, Prefix: s.Prefix, Region: s.Region,
 			Endpoint: s.Endpoint, Poll: s.Poll, Logger: logger,
-			Taken: func(ctx context.Context, prefix string) ([]string, error) { return d.Taken(ctx, prefix) }}, ingested))
+			Taken: d.Taken}, ingested))
 	}
 	for _, s := range cfg.Sources.SQS {
 		wait := s.Wait

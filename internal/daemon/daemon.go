@@ -32,6 +32,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io"
+	"iter"
 	"log/slog"
 	"maps"
 	"slices"
@@ -126,23 +127,33 @@ func (d *Daemon) Ingested(ctx context.Context, source string) (bool, error) {
 	return n > 0, nil
 }
 
-// Taken lists the sources under prefix the store has taken (their
-// ingested_files rows), for a source to read its checkpoint at once.
-func (d *Daemon) Taken(ctx context.Context, prefix string) ([]string, error) {
-	rows, err := d.st.DB().QueryContext(ctx, `SELECT DISTINCT source FROM ingested_files WHERE starts_with(source, ?)`, prefix)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			return nil, err
+// Taken yields the sources under prefix the store has taken (their
+// ingested_files rows), each once and in ascending byte order (DuckDB
+// orders strings by their bytes when no collation is set), for a
+// source to read its checkpoint at once; an error ends it. The rows are
+// streamed: a caller that holds only some of them holds only those.
+func (d *Daemon) Taken(ctx context.Context, prefix string) iter.Seq2[string, error] {
+	return func(yield func(string, error) bool) {
+		rows, err := d.st.DB().QueryContext(ctx, `SELECT DISTINCT source FROM ingested_files WHERE starts_with(source, ?) ORDER BY source`, prefix)
+		if err != nil {
+			yield("", err)
+			return
 		}
-		out = append(out, s)
+		defer rows.Close()
+		for rows.Next() {
+			var s string
+			if err := rows.Scan(&s); err != nil {
+				yield("", err)
+				return
+			}
+			if !yield(s, nil) {
+				return
+			}
+		}
+		if err := rows.Err(); err != nil {
+			yield("", err)
+		}
 	}
-	return out, rows.Err()
 }
 
 // Folder is a watched folder: new CloudTrail files under Path (an AWSLogs

@@ -22,12 +22,11 @@ const maxFolderFile = 1 << 30
 // its events: the checkpoint) is delivered, in lexical order, which in an
 // AWSLogs tree is delivery order.
 func (d *Daemon) watch(ctx context.Context, f Folder) error {
-	taken, err := d.Taken(ctx, f.Path)
-	if err != nil {
-		return err
-	}
 	done := map[string]bool{}
-	for _, s := range taken {
+	for s, err := range d.Taken(ctx, f.Path) {
+		if err != nil {
+			return err
+		}
 		done[s] = true
 	}
 	sizes := map[string]int64{} // size at the previous poll, of files not yet taken

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"log/slog"
 	"regexp"
 	"strings"
@@ -40,12 +41,13 @@ type S3Config struct {
 	// once; default 8. Deliveries in flight together are committed
 	// together.
 	Workers int
-	// Taken, when set, lists the sources the store has taken that start
-	// with a prefix. A sweep asks it once per stream, for
-	// s3://BUCKET/STREAM/ (and once for a folder outside an AWSLogs
-	// tree), rather than the checkpoint key by key (a point query of
-	// ingested_files costs milliseconds on a large store).
-	Taken func(ctx context.Context, prefix string) ([]string, error)
+	// Taken, when set, yields the sources the store has taken that start
+	// with a prefix, in ascending byte order (Daemon.Taken). A sweep
+	// reads it once for s3://BUCKET/PREFIX, along with its listing, and
+	// once more for a folder outside an AWSLogs tree, rather than asking
+	// the checkpoint key by key (a point query of ingested_files costs
+	// milliseconds on a large store).
+	Taken func(ctx context.Context, prefix string) iter.Seq2[string, error]
 	// Client, when set, is used instead of one built from Region and
 	// Endpoint.
 	Client *s3.Client
@@ -89,11 +91,13 @@ const maxObject = maxFolderFile
 // replica), a sweep finds: every Sweep, and at the first poll after a
 // start, every stream is listed whole. Keys already taken are kept in
 // memory, so a poll asks the store (checkpoint) only about keys it has
-// not seen; a sweep first reads what the store holds under each stream
-// at once when Taken is set. Of a stream, only the keys a poll lists
-// from its recent days are kept after its listing: memory follows the
-// number of streams, not the bucket's history (an organisation trail
-// adds some 290 files a day to each account and region).
+// not seen; when Taken is set, a sweep reads what the store holds under
+// the prefix in one pass, in key order, alongside its walk, which meets
+// the streams in the same order: each stream's keys are read just before
+// it is listed. Of a stream, only the keys a poll lists from its recent
+// days are kept after its listing: memory follows the number of streams,
+// not the bucket's history (an organisation trail adds some 290 files a
+// day to each account and region).
 //
 // Run fetches and delivers up to Workers objects at once, logs and
 // skips an object it cannot fetch (it is tried again at the next poll
@@ -203,6 +207,11 @@ func (s *s3Source) poll(ctx context.Context, client *s3.Client, deliver Deliver,
 			return false
 		}
 	}}
+	if sweep && s.cfg.Taken != nil {
+		next, stop := iter.Pull2(s.cfg.Taken(ctx, objectSource(s.cfg.Bucket, s.cfg.Prefix)))
+		defer stop()
+		l.cursor = &takenCursor{next: next}
+	}
 	err := l.run(ctx)
 	close(keys)
 	wg.Wait()
@@ -276,30 +285,76 @@ func (s *s3Source) forget(root, from string) {
 }
 
 // preload adds what the store has taken under prefix, in the stream at
-// root ("" outside streams), to the keys known stored.
+// root ("" outside streams), to the keys known stored; only in a sweep
+// with Taken set. A stream's come from the sweep's one pass over the
+// store; a folder outside streams reads its own.
 func (l *lister) preload(ctx context.Context, root, prefix string) {
-	if !l.sweep || l.s.cfg.Taken == nil {
+	if l.cursor == nil {
 		return
 	}
 	bucket := objectSource(l.s.cfg.Bucket, "")
-	sources, err := l.s.cfg.Taken(ctx, bucket+prefix)
-	if err != nil {
+	fail := func(err error) {
 		if ctx.Err() == nil {
 			l.failed = append(l.failed, fmt.Errorf("taken under %s: %w", prefix, err))
 		}
+	}
+	if root != "" {
+		if err := l.cursor.under(bucket+prefix, func(src string) { l.s.noteTaken(root, src[len(bucket):]) }); err != nil {
+			fail(err)
+		}
 		return
 	}
-	for _, src := range sources {
-		key, ok := strings.CutPrefix(src, bucket)
-		if !ok {
-			continue
+	for src, err := range l.s.cfg.Taken(ctx, bucket+prefix) {
+		if err != nil {
+			fail(err)
+			return
 		}
-		// Outside streams, only keys outside them: a stream's keys are
-		// read with the stream, and forgotten after it.
-		if at, _ := locate(key[:strings.LastIndex(key, "/")+1]); root == "" && at != outside {
-			continue
+		// Only keys outside streams: a stream's are read with the stream,
+		// and forgotten after it.
+		key := src[len(bucket):]
+		if at, _ := locate(key[:strings.LastIndex(key, "/")+1]); at == outside {
+			l.s.noteTaken("", key)
 		}
-		l.s.noteTaken(root, key)
+	}
+}
+
+// takenCursor reads Taken's sources forward for a sweep, whose walk meets
+// the streams in the same ascending order.
+type takenCursor struct {
+	next func() (string, error, bool)
+	head string // read, not yet used, when held
+	held bool
+	done bool
+	err  error
+}
+
+// under calls note with each source that starts with prefix, passing
+// over those before it (stored under no stream listed now) and keeping
+// the first after it for the next call.
+func (c *takenCursor) under(prefix string, note func(source string)) error {
+	for {
+		if !c.held {
+			if c.done {
+				return c.err
+			}
+			src, err, ok := c.next()
+			switch {
+			case !ok:
+				c.done = true
+				return nil
+			case err != nil:
+				c.done, c.err = true, err
+				return err
+			}
+			c.head, c.held = src, true
+		}
+		switch {
+		case strings.HasPrefix(c.head, prefix):
+			note(c.head)
+		case c.head > prefix:
+			return nil
+		}
+		c.held = false
 	}
 }
 
@@ -311,6 +366,7 @@ type lister struct {
 	sweep  bool
 	stats  *pollStats
 	offer  func(k listedKey) bool // false: the poll is over
+	cursor *takenCursor           // in a sweep with Taken set
 	failed []error                // listings that failed; the walk goes on
 }
 

@@ -6,12 +6,14 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
+	"iter"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -108,6 +110,9 @@ func (f *fakeS3) lists() []url.Values {
 type ledger struct {
 	d     *daemon.Daemon
 	asked atomic.Int64 // Ingested calls
+
+	mu   sync.Mutex
+	read []string // Taken's prefixes
 }
 
 func (l *ledger) Ingested(ctx context.Context, source string) (bool, error) {
@@ -116,8 +121,18 @@ func (l *ledger) Ingested(ctx context.Context, source string) (bool, error) {
 }
 
 // Taken is S3Config.Taken.
-func (l *ledger) Taken(ctx context.Context, prefix string) ([]string, error) {
+func (l *ledger) Taken(ctx context.Context, prefix string) iter.Seq2[string, error] {
+	l.mu.Lock()
+	l.read = append(l.read, prefix)
+	l.mu.Unlock()
 	return l.d.Taken(ctx, prefix)
+}
+
+// reads is the prefixes Taken was called with.
+func (l *ledger) reads() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.read)
 }
 
 // startSources opens a daemon on e's store with the sources mk makes,
@@ -342,21 +357,25 @@ func TestS3Source(t *testing.T) {
 // in memory only the keys the next poll lists (its recent days), not the
 // stream's whole history, yet sweeps still find a file written into an
 // old day and fetch nothing twice, asking the store about no old key
-// one by one.
+// one by one, and reading what it took in one pass for the whole bucket,
+// not once a stream.
 func TestS3SourceForgetsOldKeys(t *testing.T) {
 	isolateAWS(t)
 	e := newEnv(t)
 	const bucket = "trail"
 	s3f := newFakeS3(t, bucket)
-	const root = "AWSLogs/111122223333/CloudTrail/us-east-1/"
-	key := func(day int, unique string) string {
-		return fmt.Sprintf("%s2024/04/%02d/111122223333_CloudTrail_us-east-1_202404%02dT0005Z_%s.json.gz", root, day, day, unique)
+	key := func(region string, day int, unique string) string {
+		return fmt.Sprintf("AWSLogs/111122223333/CloudTrail/%s/2024/04/%02d/111122223333_CloudTrail_%s_202404%02dT0005Z_%s.json.gz",
+			region, day, region, day, unique)
 	}
+	regions := []string{"ap-south-1", "eu-west-1", "us-east-1"}
 	var keys []string
-	for day := 1; day <= 30; day++ {
-		k := key(day, fmt.Sprintf("DAY%02d", day))
-		s3f.put(bucket, k, gz(t, records(fmt.Sprintf("day-%02d", day))))
-		keys = append(keys, k)
+	for _, region := range regions {
+		for day := 1; day <= 20; day++ {
+			k := key(region, day, fmt.Sprintf("DAY%02d", day))
+			s3f.put(bucket, k, gz(t, records(fmt.Sprintf("%s-%02d", region, day))))
+			keys = append(keys, k)
+		}
 	}
 	s3f.put(bucket, "manual/extra.json", []byte(records("manual-1")))
 	keys = append(keys, "manual/extra.json")
@@ -376,14 +395,15 @@ func TestS3SourceForgetsOldKeys(t *testing.T) {
 	until(t, "the bucket", func() bool { return live(t, d, events) == want })
 	// Some polls and a sweep or two later.
 	time.Sleep(300 * time.Millisecond)
-	// The files of the last two days (a poll lists from an hour before
-	// the newest file's delivery time, which crosses midnight here), and
-	// the file outside the AWSLogs tree, which every poll lists.
-	if n := daemon.CachedKeys(src); n > 3 {
-		t.Errorf("%d keys held in memory after the stream was listed, want at most 3 of %d", n, len(keys))
+	// Each stream's files of its last two days (a poll lists from an hour
+	// before the newest file's delivery time, which crosses midnight
+	// here), and the file outside the AWSLogs tree, which every poll
+	// lists.
+	if n, most := daemon.CachedKeys(src), 2*len(regions)+1; n > most {
+		t.Errorf("%d keys held in memory after the streams were listed, want at most %d of %d", n, most, len(keys))
 	}
 	asked := l.asked.Load()
-	back := key(3, "BACKFILL")
+	back := key("eu-west-1", 3, "BACKFILL")
 	s3f.put(bucket, back, gz(t, records("back-1")))
 	keys = append(keys, back)
 	want++
@@ -395,6 +415,17 @@ func TestS3SourceForgetsOldKeys(t *testing.T) {
 	for _, k := range keys {
 		if n := s3f.gets(bucket, k); n != 1 {
 			t.Errorf("%s fetched %d times", k, n)
+		}
+	}
+	// A sweep reads the bucket's ledger twice: the pass its streams take
+	// from, and the one for the folders outside the AWSLogs tree.
+	reads := l.reads()
+	if len(reads) < 2 {
+		t.Errorf("Taken read %d times; want the sweeps' reads", len(reads))
+	}
+	for _, p := range reads {
+		if p != "s3://"+bucket+"/" {
+			t.Errorf("Taken read under %s; want only the bucket's prefix, never a stream's", p)
 		}
 	}
 }
