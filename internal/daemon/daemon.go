@@ -36,6 +36,7 @@ import (
 	"log/slog"
 	"maps"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -129,31 +130,54 @@ func (d *Daemon) Ingested(ctx context.Context, source string) (bool, error) {
 
 // Taken yields the sources under prefix the store has taken (their
 // ingested_files rows), each once and in ascending byte order (DuckDB
-// orders strings by their bytes when no collation is set), for a
-// source to read its checkpoint at once; an error ends it. The rows are
-// streamed: a caller that holds only some of them holds only those.
+// orders strings by their bytes when no collation is set), for a source
+// to read its checkpoint at once; an error ends it. It reads them a page
+// of takenPageSize at a time, each page a query of its own: a caller that
+// holds only some of them holds only those, and a slow caller (a sweep
+// of a large bucket) keeps no read transaction open, which would hold
+// off the store's checkpoints.
 func (d *Daemon) Taken(ctx context.Context, prefix string) iter.Seq2[string, error] {
 	return func(yield func(string, error) bool) {
-		rows, err := d.st.DB().QueryContext(ctx, `SELECT DISTINCT source FROM ingested_files WHERE starts_with(source, ?) ORDER BY source`, prefix)
-		if err != nil {
-			yield("", err)
-			return
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var s string
-			if err := rows.Scan(&s); err != nil {
+		after := ""
+		for {
+			page, err := d.takenPage(ctx, prefix, after)
+			if err != nil {
 				yield("", err)
 				return
 			}
-			if !yield(s, nil) {
+			for _, s := range page {
+				if !yield(s, nil) {
+					return
+				}
+			}
+			if len(page) < takenPageSize {
 				return
 			}
-		}
-		if err := rows.Err(); err != nil {
-			yield("", err)
+			after = page[len(page)-1]
 		}
 	}
+}
+
+// takenPageSize is how many sources Taken reads a query.
+const takenPageSize = 50000
+
+// takenPage is the first takenPageSize sources under prefix after after.
+func (d *Daemon) takenPage(ctx context.Context, prefix, after string) ([]string, error) {
+	rows, err := d.st.DB().QueryContext(ctx, `SELECT DISTINCT source FROM ingested_files
+		WHERE starts_with(source, ?) AND source > ? ORDER BY source LIMIT `+strconv.Itoa(takenPageSize), prefix, after)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
 }
 
 // Folder is a watched folder: new CloudTrail files under Path (an AWSLogs

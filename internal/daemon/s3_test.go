@@ -429,3 +429,42 @@ func TestS3SourceForgetsOldKeys(t *testing.T) {
 		}
 	}
 }
+
+// TestTakenPages: Taken yields every source under its prefix once, in
+// byte order, across the pages it reads them in, and stops when its
+// caller does.
+func TestTakenPages(t *testing.T) {
+	e := newEnv(t)
+	d, stop := e.start()
+	defer stop()
+	ctx := context.Background()
+	const n = 120001 // more than two pages
+	_, err := d.Store().DB().ExecContext(ctx, `INSERT INTO ingested_files
+		SELECT 's3://b/' || CASE WHEN i % 3 = 0 THEN 'AWSLogs/' ELSE 'aWSLogs/' END || lpad(i::VARCHAR, 7, '0'), 0, '', 0, 0, 0, 0, 0, now()
+		FROM range(?) t(i)`, 3*n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for s, err := range d.Taken(ctx, "s3://b/AWSLogs/") {
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, s)
+	}
+	if len(got) != n || !slices.IsSorted(got) || got[0] != "s3://b/AWSLogs/0000000" {
+		t.Fatalf("%d sources (want %d), sorted %v, first %q", len(got), n, slices.IsSorted(got), got[:min(1, len(got))])
+	}
+	if c := len(slices.Compact(slices.Clone(got))); c != n {
+		t.Fatalf("%d distinct of %d", c, n)
+	}
+	seen := 0
+	for range d.Taken(ctx, "s3://b/") {
+		if seen++; seen == 10 {
+			break
+		}
+	}
+	if seen != 10 {
+		t.Fatalf("stopped after %d", seen)
+	}
+}
