@@ -21,15 +21,20 @@ import (
 // Writer's own commits add to it. Keys are kept per minute of eventTime
 // (a key includes eventTime, so an event's key is always in the same
 // minute), for window minutes behind the newest event and at most max
-// keys; floor rises as older minutes are let go.
+// keys; floor rises as older minutes are let go. An event stamped more
+// than recentFuture past the clock (a skewed or forged eventTime) is
+// held but is not the newest: one such event would otherwise move the
+// window past every real one, for good, and each commit would query the
+// store again.
 type recentKeys struct {
 	window   int64 // minutes kept behind the newest event
 	max      int   // keys kept at most
 	loaded   bool
 	floor    int64 // every stored key from this minute on is held
-	newest   int64 // minute of the newest stored event
+	newest   int64 // minute of the newest stored event, within the horizon
 	n        int
 	byMinute map[int64]map[[2]uint64]struct{}
+	now      func() time.Time
 }
 
 // Defaults for recentKeys: CloudTrail's EventBridge deliveries arrive
@@ -39,11 +44,15 @@ type recentKeys struct {
 const (
 	recentWindow  = 15
 	recentMaxKeys = 1 << 20
+	recentFuture  = time.Hour
 )
 
 func newRecentKeys() *recentKeys {
-	return &recentKeys{window: recentWindow, max: recentMaxKeys}
+	return &recentKeys{window: recentWindow, max: recentMaxKeys, now: time.Now}
 }
+
+// horizon is the latest minute that may be the newest.
+func (r *recentKeys) horizon() int64 { return minuteOf(r.now().Add(recentFuture)) }
 
 // minuteOf is t's minute since the epoch, rounded down.
 func minuteOf(t time.Time) int64 {
@@ -58,17 +67,20 @@ func minuteOf(t time.Time) int64 {
 func (r *recentKeys) load(ctx context.Context, q rowQuerier) error {
 	r.byMinute, r.n, r.loaded = map[int64]map[[2]uint64]struct{}{}, 0, false
 	var newest sql.NullTime
-	if err := q.QueryRowContext(ctx, `SELECT max(eventTime) FROM event_store`).Scan(&newest); err != nil {
+	if err := q.QueryRowContext(ctx, `SELECT max(eventTime) FROM event_store WHERE eventTime < ?::TIMESTAMP`,
+		time.Unix((r.horizon()+1)*60, 0).UTC()).Scan(&newest); err != nil {
 		return fmt.Errorf("load recent keys: %w", err)
 	}
-	if !newest.Valid { // an empty store: every key is held, none yet
-		r.floor, r.newest, r.loaded = math.MinInt64, math.MinInt64, true
-		return nil
+	// With no event before the horizon, every key is held: those past it,
+	// if any.
+	r.floor, r.newest = math.MinInt64, math.MinInt64
+	from := time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)
+	if newest.Valid {
+		r.newest = minuteOf(newest.Time)
+		r.floor = r.newest - r.window
+		from = time.Unix(r.floor*60, 0).UTC()
 	}
-	r.newest = minuteOf(newest.Time)
-	r.floor = r.newest - r.window
-	rows, err := q.QueryContext(ctx, `SELECT key_hi, key_lo, eventTime FROM event_store WHERE eventTime >= ?::TIMESTAMP`,
-		time.Unix(r.floor*60, 0).UTC())
+	rows, err := q.QueryContext(ctx, `SELECT key_hi, key_lo, eventTime FROM event_store WHERE eventTime >= ?::TIMESTAMP`, from)
 	if err != nil {
 		return fmt.Errorf("load recent keys: %w", err)
 	}
@@ -118,7 +130,9 @@ func (r *recentKeys) put(k [2]uint64, m int64) {
 		b[k] = struct{}{}
 		r.n++
 	}
-	r.newest = max(r.newest, m)
+	if m <= r.horizon() {
+		r.newest = max(r.newest, m)
+	}
 }
 
 // trim raises floor to window minutes behind the newest event, and

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -102,5 +103,46 @@ func TestMinuteOf(t *testing.T) {
 		if got := minuteOf(c.t); got != c.want {
 			t.Errorf("minuteOf(%v) = %d, want %d", c.t.Unix(), got, c.want)
 		}
+	}
+}
+
+// TestRecentKeysIgnoreFutureTimes: an event stamped far past the clock is
+// held, but does not move the window past the current events, neither as a
+// Writer stores it nor when a new Writer loads the window from the store.
+func TestRecentKeysIgnoreFutureTimes(t *testing.T) {
+	ctx := context.Background()
+	s := openTemp(t)
+	now := time.Date(2024, 5, 2, 11, 0, 0, 0, time.UTC)
+	future := sampleEvent("from-2099", time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC))
+	current := []cloudtrail.Event{sampleEvent("a", now.Add(-2*time.Minute)), sampleEvent("b", now.Add(-time.Minute))}
+	for round := range 2 { // the first Writer stores them, the second loads them
+		w, err := s.NewWriter(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.RememberRecent()
+		w.recent.now = func() time.Time { return now }
+		events := append(slices.Clone(current), future)
+		if err := w.Add(ctx, &File{Source: fmt.Sprint("round", round), Records: len(events), Events: events}); err != nil {
+			t.Fatal(err)
+		}
+		c, err := w.Commit(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := [2]int{3, 0} // stored, duplicates
+		if round == 1 {
+			want = [2]int{0, 3}
+		}
+		if got := [2]int{c.Stored, c.Duplicates}; got != want {
+			t.Errorf("round %d: stored and duplicates %v, want %v", round, got, want)
+		}
+		if !w.recent.covers(minuteOf(current[0].EventTime)) {
+			t.Errorf("round %d: the window (floor %d) does not cover the current events (minute %d)", round, w.recent.floor, minuteOf(current[0].EventTime))
+		}
+		if hi, lo := eventKey(&future); !w.recent.has([2]uint64{hi, lo}, minuteOf(future.EventTime)) {
+			t.Errorf("round %d: the future event's key is not held", round)
+		}
+		w.Close()
 	}
 }
