@@ -258,9 +258,11 @@ type Pipeline struct {
 	// commit is under way goes into the next, so batches grow with the
 	// load without a longer wait.
 	BatchWait time.Duration `yaml:"batch_wait"`
-	// Queue is the most decoded events waiting to be stored; default
-	// 10000, at least BatchEvents. Sources wait when it is full
-	// (backpressure).
+	// Queue is the most deliveries waiting to be stored, decoded: a push,
+	// a file or an SQS message's files each; default 10000. Sources wait
+	// when it is full (backpressure). Each sender waits for its own
+	// delivery to be stored, so the queue holds at most one delivery a
+	// sender (an S3 source's workers, a pushing client).
 	Queue int `yaml:"queue"`
 	// RecordInterval is the least time between two records of the
 	// actions claimed and carried out (and the evaluations done) in the

@@ -79,16 +79,6 @@ func TestValidateWithoutFile(t *testing.T) {
 	}
 }
 
-// TestValidatePlacesDefaults: a problem between a written value and a
-// default is placed at the written one, or at what holds the default.
-func TestValidatePlacesDefaults(t *testing.T) {
-	_, err := Load("t.yaml", []byte("# queue is short\npipeline:\n  batch_events: 20000\n"))
-	want := "t.yaml:3:17: bad-value: pipeline.queue is 10000, less than pipeline.batch_events (20000): a batch could never fill"
-	if err == nil || err.Error() != want {
-		t.Errorf("got %v; want %s", err, want)
-	}
-}
-
 func TestLoadFile(t *testing.T) {
 	if _, err := LoadFile("testdata/none.yaml"); err == nil || !os.IsNotExist(unwrapAll(err)) {
 		t.Errorf("LoadFile of a missing file: %v", err)

@@ -61,12 +61,6 @@ func (k *checker) errorf(path, code, format string, args ...any) {
 	k.errs = append(k.errs, &Error{File: k.src.file, Line: p.line, Col: p.col, Code: code, Msg: fmt.Sprintf(format, args...)})
 }
 
-// written reports whether the file wrote the value at path.
-func (k *checker) written(path string) bool {
-	_, ok := k.src.at[path]
-	return ok
-}
-
 func (k *checker) required(path, v string) bool {
 	if strings.TrimSpace(v) == "" {
 		k.errorf(path, CodeMissingField, "%s is required", path)
@@ -402,11 +396,4 @@ func (c *Config) checkPipeline(k *checker) {
 	k.atLeast("pipeline.batch_wait", p.BatchWait, time.Nanosecond)
 	k.positive("pipeline.queue", p.Queue)
 	k.atLeast("pipeline.record_interval", p.RecordInterval, time.Nanosecond)
-	if p.BatchEvents >= 1 && p.Queue >= 1 && p.Queue < p.BatchEvents {
-		at := "pipeline.queue"
-		if !k.written(at) && k.written("pipeline.batch_events") {
-			at = "pipeline.batch_events"
-		}
-		k.errorf(at, CodeBadValue, "pipeline.queue is %d, less than pipeline.batch_events (%d): a batch could never fill", p.Queue, p.BatchEvents)
-	}
 }
