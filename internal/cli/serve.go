@@ -283,7 +283,7 @@ func serveTokens(cfg *config.Config, logger *slog.Logger) ([]server.Token, error
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, server.Token{Name: t.Name, Role: role, SHA256: t.SHA256})
+		out = append(out, server.Token{Name: t.Name, Role: role, SHA256: t.SHA256, Rate: t.Rate, Burst: t.Burst})
 	}
 	if len(out) > 0 {
 		return out, nil

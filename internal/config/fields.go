@@ -59,6 +59,8 @@ func (c *Config) fields() []field {
 					text("name", &t.Name),
 					role("role", &t.Role),
 					hash("sha256", &t.SHA256),
+					number("rate", &t.Rate),
+					integer("burst", &t.Burst),
 				}
 			}),
 		),
@@ -279,6 +281,22 @@ func integer(key string, p *int) field {
 		var v int
 		if err := n.Decode(&v); err != nil {
 			d.fail(n, path, CodeBadValue, "%s %s is too large", path, n.Value)
+			return
+		}
+		*p = v
+	})
+}
+
+// number is a whole or decimal number (2, 0.5).
+func number(key string, p *float64) field {
+	return leaf(key, func(d *decoder, n *yaml.Node, path string) {
+		if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!int" && n.ShortTag() != "!!float" {
+			d.fail(n, path, CodeWrongType, "%s must be a number, not %s", path, quoted(n))
+			return
+		}
+		var v float64
+		if err := n.Decode(&v); err != nil {
+			d.fail(n, path, CodeBadValue, "%s %s is not a number", path, n.Value)
 			return
 		}
 		*p = v

@@ -58,6 +58,12 @@ type Token struct {
 	// SHA256 is the SHA-256 of the token, 64 hex digits, lowercase once
 	// loaded (HashToken). Required.
 	SHA256 string `yaml:"sha256"`
+	// Rate is the most requests a second the token may make, sustained
+	// (0.5 is one every 2 s); default 0, no limit. Burst is how many it
+	// may make at once; default Rate rounded up, at least 1; only with a
+	// Rate. A request over them is refused with 429 and Retry-After.
+	Rate  float64 `yaml:"rate,omitempty"`
+	Burst int     `yaml:"burst,omitempty"`
 }
 
 // HashToken is the SHA-256 of token in lowercase hex, as Token.SHA256

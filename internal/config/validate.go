@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"math"
 	"net"
 	"net/netip"
 	"net/url"
@@ -248,6 +249,14 @@ func (c *Config) checkAuth(k *checker) {
 			} else {
 				names[t.Name] = at
 			}
+		}
+		switch {
+		case t.Rate < 0 || math.IsNaN(t.Rate) || math.IsInf(t.Rate, 0):
+			k.errorf(at+".rate", CodeBadValue, "%s.rate is %g; it must be 0 (no limit) or more requests a second", at, t.Rate)
+		case t.Burst < 0:
+			k.errorf(at+".burst", CodeBadValue, "%s.burst is %d; it must be at least 1", at, t.Burst)
+		case t.Burst > 0 && t.Rate == 0:
+			k.errorf(at+".burst", CodeBadValue, "%s.burst is set but %s.rate is not: a burst limits nothing without a rate", at, at)
 		}
 		switch {
 		case t.Role == "":

@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"fmt"
+	"math"
 	"net/http"
 	"strings"
 )
@@ -88,6 +89,14 @@ type Token struct {
 	Name   string
 	Role   Role
 	SHA256 string
+	// Rate is the most requests a second the token may make, sustained,
+	// and Burst how many at once (0: Rate rounded up, at least 1). A
+	// request over it gets 429 rate-limited with Retry-After. Rate 0: no
+	// limit.
+	Rate  float64
+	Burst int
+
+	limit *limiter // set by newTokenSet
 }
 
 // needs names the roles that may call an endpoint needing r.
@@ -121,6 +130,10 @@ func newTokenSet(tokens []Token) (tokenSet, []error) {
 			errs = append(errs, fmt.Errorf("%s: a second token with this name", where))
 		}
 		names[t.Name] = true
+		if t.Rate < 0 || math.IsNaN(t.Rate) || math.IsInf(t.Rate, 0) || t.Burst < 0 || t.Burst > 0 && t.Rate == 0 {
+			errs = append(errs, fmt.Errorf("%s: rate %g and burst %d: want a rate of 0 (none) or more and a burst of 0 or more, a burst only with a rate", where, t.Rate, t.Burst))
+		}
+		t.limit = newLimiter(t.Rate, t.Burst)
 		if _, ok := roleNames()[t.Role]; !ok {
 			errs = append(errs, fmt.Errorf("%s: no role (want reader, operator, admin or ingest)", where))
 		}

@@ -3,8 +3,10 @@ package server
 import (
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/trailbook/trailbook/internal/config"
 )
@@ -156,4 +158,59 @@ func ExampleToken() {
 	tok := Token{Name: "ci-deploy", Role: Reader, SHA256: config.HashToken(secret)}
 	fmt.Println(tok.Name, tok.Role, tok.SHA256)
 	// Output: ci-deploy reader e361a39dff9a2a15184ee66396f05757b22eccd178361f6aaefd40087cbb59bd
+}
+
+// TestRateLimit: a token with a rate is refused with 429 rate-limited and
+// a Retry-After once its burst is spent; other tokens are not.
+func TestRateLimit(t *testing.T) {
+	f := newFixture(t, func(d *Deps) {
+		for i := range d.Tokens {
+			if d.Tokens[i].Name == "reader" {
+				d.Tokens[i].Rate, d.Tokens[i].Burst = 0.01, 2 // one every 100 s
+			}
+		}
+	})
+	f.do("GET", "/v1/runbooks", "reader", nil).ok(t, nil)
+	f.do("GET", "/v1/runbooks", "reader", nil).ok(t, nil)
+	r := f.do("GET", "/v1/runbooks", "reader", nil)
+	r.apiError(t, http.StatusTooManyRequests, CodeRateLimited)
+	if s, err := strconv.Atoi(r.header.Get("Retry-After")); err != nil || s < 1 || s > 100 {
+		t.Errorf("Retry-After %q, want 1 to 100 seconds", r.header.Get("Retry-After"))
+	}
+	f.do("GET", "/v1/runbooks", "ops", nil).ok(t, nil)
+	if !strings.Contains(f.logs.String(), "status=429") {
+		t.Errorf("the refusal is not in the request log:\n%s", f.logs.String())
+	}
+}
+
+// TestLimiter: the bucket refills at its rate up to its burst.
+func TestLimiter(t *testing.T) {
+	l := newLimiter(2, 3) // two a second, three at once
+	t0 := time.Date(2024, 5, 1, 0, 0, 0, 0, time.UTC)
+	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
+	for i, c := range []struct {
+		ms   int
+		ok   bool
+		wait time.Duration
+	}{
+		{0, true, 0}, {0, true, 0}, {0, true, 0}, // the burst
+		{0, false, 500 * time.Millisecond},
+		{499, false, time.Millisecond},
+		{500, true, 0},
+		{500, false, 500 * time.Millisecond},
+		{10000, true, 0}, {10000, true, 0}, {10000, true, 0}, // refilled to the burst, not beyond
+		{10000, false, 500 * time.Millisecond},
+		{9000, false, 500 * time.Millisecond}, // a clock going back refills nothing
+	} {
+		ok, wait := l.take(at(c.ms))
+		if ok != c.ok || wait.Round(time.Millisecond) != c.wait {
+			t.Errorf("take %d at %d ms: %v, %v; want %v, %v", i, c.ms, ok, wait, c.ok, c.wait)
+		}
+	}
+	if newLimiter(0, 5) != nil {
+		t.Error("rate 0 limits")
+	}
+	if l := newLimiter(0.5, 0); l.burst != 1 {
+		t.Errorf("burst %g for rate 0.5, want 1", l.burst)
+	}
 }

@@ -4,7 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
+	"strconv"
+	"time"
 )
 
 // Error codes of the API's own errors. They are stable: clients match on
@@ -20,6 +23,7 @@ const (
 	CodeNotFound         = "not-found"          // 404: no such endpoint, runbook, gate or tag history
 	CodeMethodNotAllowed = "method-not-allowed" // 405: the endpoint exists for other methods (see Allow)
 	CodeTooLarge         = "too-large"          // 413: the body is over the limit
+	CodeRateLimited      = "rate-limited"       // 429: the token is over its rate; Retry-After says when to send again
 	CodeInternal         = "internal"           // 500: the detail is in the server's log only
 	CodeUnrecorded       = "unrecorded"         // 500: a gate was decided but the audit log refused the decision
 	CodeTimeout          = "timeout"            // 503: the query ran past its timeout and was cancelled
@@ -45,6 +49,9 @@ type Error struct {
 	// Line and Col (1-based) and Offset (0-based, in bytes) place an SQL
 	// error in the query as the client wrote it; Line 0 means no place.
 	Line, Col, Offset int
+	// RetryAfter, for a 429, is when to send again, in whole seconds
+	// rounded up, in the Retry-After header.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string { return e.Code + ": " + e.Message }
@@ -90,6 +97,8 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		if e.Code == CodeBusy {
 			w.Header().Set("Retry-After", "1")
 		}
+	case http.StatusTooManyRequests:
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(e.RetryAfter.Seconds()))))
 	case http.StatusForbidden:
 		if e.Code == CodeForbidden {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="trailbook", error="insufficient_scope"`)

@@ -203,6 +203,14 @@ func (s *Server) endpoint(rt route) http.Handler {
 				s.writeError(w, r, err)
 				return
 			}
+			if t.limit != nil {
+				if ok, wait := t.limit.take(time.Now()); !ok {
+					e := errorf(http.StatusTooManyRequests, CodeRateLimited, "token %s is over its rate of %g requests a second", t.Name, t.Rate)
+					e.RetryAfter = wait
+					s.writeError(w, r, e)
+					return
+				}
+			}
 		}
 		if err := rt.h(w, r, t); err != nil {
 			s.writeError(w, r, err)
