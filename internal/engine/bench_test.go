@@ -18,9 +18,7 @@ import (
 	"github.com/trailbook/trailbook/internal/cloudtrail"
 	"github.com/trailbook/trailbook/internal/engine"
 	"github.com/trailbook/trailbook/internal/gen"
-	"github.com/trailbook/trailbook/internal/query"
 	"github.com/trailbook/trailbook/internal/runbook"
-	"github.com/trailbook/trailbook/internal/runbooktest"
 	"github.com/trailbook/trailbook/internal/store"
 )
 
@@ -70,15 +68,7 @@ func BenchmarkEvaluate100Runbooks(b *testing.B) {
 	}
 
 	files, events := benchCorpus(b)
-	path := filepath.Join(b.TempDir(), "s.duckdb")
-	if err := runbooktest.Store(ctx, path, events); err != nil {
-		b.Fatal(err)
-	}
-	r, err := query.Open(ctx, path, "")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer r.Close()
+	r := storeOf(b, events)
 	snap := &engine.TimedSnapshot{Snapshot: engine.StoreSnapshot{Conn: r}}
 
 	clock := time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC)

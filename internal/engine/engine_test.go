@@ -63,6 +63,22 @@ func corpusEvents(t testing.TB) []cloudtrail.Event {
 	return evs
 }
 
+// storeOf stores evs in a new store and opens it for reading, as the
+// daemon's evaluator reads it; the reader is closed when tb ends.
+func storeOf(tb testing.TB, evs []cloudtrail.Event) *store.Reader {
+	tb.Helper()
+	path := filepath.Join(tb.TempDir(), "s.duckdb")
+	if err := runbooktest.Store(context.Background(), path, evs); err != nil {
+		tb.Fatal(err)
+	}
+	r, err := query.Open(context.Background(), path, "")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { r.Close() })
+	return r
+}
+
 // TestPlansAreDeterministic evaluates every event of a store twice, with
 // two engines, one event at a time and in a batch, and requires
 // byte-identical plans.
@@ -70,15 +86,7 @@ func TestPlansAreDeterministic(t *testing.T) {
 	ctx := context.Background()
 	set := shipped(t)
 	evs := corpusEvents(t)
-	path := filepath.Join(t.TempDir(), "s.duckdb")
-	if err := runbooktest.Store(ctx, path, evs); err != nil {
-		t.Fatal(err)
-	}
-	r, err := query.Open(ctx, path, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r := storeOf(t, evs)
 	now := time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC)
 	var outs [2][]byte
 	acted := 0
@@ -221,15 +229,7 @@ func TestRevertsOfRegionlessARNsCarryTheEventsRegion(t *testing.T) {
 		}
 		evs = append(evs, res.Events[0])
 	}
-	path := filepath.Join(t.TempDir(), "s.duckdb")
-	if err := runbooktest.Store(ctx, path, evs); err != nil {
-		t.Fatal(err)
-	}
-	r, err := query.Open(ctx, path, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r := storeOf(t, evs)
 	eng, err := engine.New(set, engine.Options{})
 	if err != nil {
 		t.Fatal(err)
