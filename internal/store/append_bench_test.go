@@ -85,11 +85,7 @@ func BenchmarkSmallCommits(b *testing.B) {
 	if _, err := s.Append(ctx, []File{{Source: "history", Records: len(history), Events: history}}); err != nil {
 		b.Fatal(err)
 	}
-	w, err := s.NewWriter(ctx)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer w.Close()
+	w := newWriter(b, s)
 	w.QueueEvaluations()
 	per := 50
 	if v := os.Getenv("BENCH_PER"); v != "" {

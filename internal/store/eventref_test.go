@@ -13,11 +13,7 @@ import (
 func TestTagsBeforeFindsTheEventByItsKey(t *testing.T) {
 	ctx := context.Background()
 	s := openTemp(t)
-	w, err := s.NewWriter(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
+	w := newWriter(t, s)
 	tagging := func(v string) string {
 		return `,"Tagging":{"TagSet":{"Tag":[{"Key":"Environment","Value":"` + v + `"}]}}`
 	}

@@ -48,11 +48,7 @@ func TestTagsOfStagedEventsFollowLaterChanges(t *testing.T) {
 func testTagsFollowLaterChanges(t *testing.T, stageAt int, recent bool) {
 	ctx := context.Background()
 	s := openTemp(t)
-	w, err := s.NewWriter(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
+	w := newWriter(t, s)
 	w.stageAt = stageAt
 	if recent {
 		w.RememberRecent()

@@ -38,10 +38,7 @@ func TestEvaluationQueue(t *testing.T) {
 		}
 		return slices.Clone(w.Queued())
 	}
-	w, err := s.NewWriter(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	w := newWriter(t, s)
 	w.QueueEvaluations()
 	// Stored clustered by eventName; queued as added.
 	got := commit(w, []cloudtrail.Event{ev("a", "Z", 3), ev("b", "A", 1)}, []cloudtrail.Event{ev("c", "M", 2), ev("a", "Z", 3)})
@@ -87,11 +84,7 @@ func TestEvaluationQueue(t *testing.T) {
 		t.Errorf("pending after done through 2: %s, want %s", got, want)
 	}
 	// A new Writer numbers on from what is left.
-	w, err = s.NewWriter(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
+	w = newWriter(t, s)
 	w.QueueEvaluations()
 	if got, want := commit(w, []cloudtrail.Event{ev("e", "E", 5)}), []Queued{{5, 0, 0}}; !slices.Equal(got, want) {
 		t.Fatalf("a new writer queued %v, want %v", got, want)

@@ -28,11 +28,7 @@ func TestRecentKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	w, err := s.NewWriter(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
+	w := newWriter(t, s)
 	w.RememberRecent()
 	w.recent.window, w.recent.max = 5, 4
 	steps := []struct {
@@ -116,10 +112,7 @@ func TestRecentKeysIgnoreFutureTimes(t *testing.T) {
 	future := sampleEvent("from-2099", time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC))
 	current := []cloudtrail.Event{sampleEvent("a", now.Add(-2*time.Minute)), sampleEvent("b", now.Add(-time.Minute))}
 	for round := range 2 { // the first Writer stores them, the second loads them
-		w, err := s.NewWriter(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
+		w := newWriter(t, s)
 		w.RememberRecent()
 		w.recent.now = func() time.Time { return now }
 		events := append(slices.Clone(current), future)

@@ -58,6 +58,17 @@ func openTemp(t *testing.T) *Store {
 	return s
 }
 
+// newWriter opens s's Writer, closed when tb ends if not before.
+func newWriter(tb testing.TB, s *Store) *Writer {
+	tb.Helper()
+	w, err := s.NewWriter(context.Background())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { w.Close() })
+	return w
+}
+
 func queryString(t *testing.T, db *sql.DB, q string) string {
 	t.Helper()
 	var v sql.NullString
