@@ -171,11 +171,10 @@ func (e *Engine) plan(ctx context.Context, rb *runbook.Runbook, index int, a run
 // call that triggered it was served. Empty when arn has a region of its
 // own, or is no ARN.
 func regionFor(arn string, ev *cloudtrail.Event) string {
-	parts := strings.SplitN(arn, ":", 5)
-	if len(parts) < 5 || parts[0] != "arn" || parts[3] != "" {
-		return ""
+	if a, ok := tags.ParseARN(arn); ok && a.Region == "" {
+		return ev.AWSRegion.V
 	}
-	return ev.AWSRegion.V
+	return ""
 }
 
 // revert is the tag change that undoes c, given the tags before it,
