@@ -312,7 +312,7 @@ func (l *lister) preload(ctx context.Context, root, prefix string) {
 		// Only keys outside streams: a stream's are read with the stream,
 		// and forgotten after it.
 		key := src[len(bucket):]
-		if at, _ := locate(key[:strings.LastIndex(key, "/")+1]); at == outside {
+		if at, _ := locate(key); at == outside {
 			l.s.noteTaken("", key)
 		}
 	}
@@ -374,7 +374,7 @@ type lister struct {
 // poll ended early, why.
 func (l *lister) run(ctx context.Context) error {
 	prefix := l.s.cfg.Prefix
-	switch at, root := locate(prefix[:strings.LastIndex(prefix, "/")+1]); at {
+	switch at, root := locate(prefix); at {
 	case foreign:
 	case inStream:
 		l.stream(ctx, root, prefix)
@@ -391,7 +391,7 @@ func (l *lister) run(ctx context.Context) error {
 // on into its subfolders as locate places them. loaded says a sweep read
 // what the store took under an ancestor already.
 func (l *lister) walk(ctx context.Context, folder string, loaded bool) {
-	if at, _ := locate(folder[:strings.LastIndex(folder, "/")+1]); at == outside && !loaded {
+	if at, _ := locate(folder); at == outside && !loaded {
 		l.preload(ctx, "", folder)
 		loaded = true
 	}
@@ -508,10 +508,11 @@ var (
 	fileTime = regexp.MustCompile(`_([0-9]{8}T[0-9]{4}Z)_[^/]*$`)
 )
 
-// locate places folder, a key prefix ending in "/" (or ""), and returns
-// its stream root when it is in one.
-func locate(folder string) (place, string) {
-	segs := strings.Split(folder, "/")
+// locate places the folder of path, a key or a key prefix: what follows
+// its last "/" is not looked at, so a folder ends in "/" (or is ""). It
+// returns the stream root when the folder is in one.
+func locate(path string) (place, string) {
+	segs := strings.Split(path, "/")
 	segs = segs[:len(segs)-1] // after the last "/"
 	base := -1
 	for i, s := range segs {
@@ -548,7 +549,7 @@ func takeKey(key string) bool {
 	if key == "" || strings.HasSuffix(key, "/") {
 		return false
 	}
-	at, _ := locate(key[:strings.LastIndex(key, "/")+1])
+	at, _ := locate(key)
 	return at != foreign
 }
 

@@ -27,6 +27,12 @@ func TestLocate(t *testing.T) {
 		{"AWSLogs/111122223333/vpcflowlogs/us-east-1/", foreign, ""},
 		{"AWSLogs/not-an-account/", outside, ""},
 		{"AWSLogs/o-short/", outside, ""},
+		// A key or a partial prefix is placed by its folder.
+		{"AWSLogs/111122223333/CloudTrail/us-east-1/2024/05/01/f.json.gz", inStream, "AWSLogs/111122223333/CloudTrail/us-east-1/"},
+		{"AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2024/05/01/d.json.gz", foreign, ""},
+		{"AWSLogs/111122223333/Cloud", above, ""},
+		{"manual/extra.json", outside, ""},
+		{"extra.json", outside, ""},
 	} {
 		at, root := locate(c.folder)
 		if at != c.at || root != c.root {
